@@ -1,0 +1,66 @@
+"""``kb build``: the site (and, through the plugin, the search index) built aside and swapped in.
+
+``mkdocs build`` empties ``site_dir`` before it writes; a build that then fails would leave
+customers with half a site. Here MkDocs writes into a sibling folder, and only a build
+that succeeded replaces the published one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner (PITFALLS.md)
+
+
+class BuildError(Exception):
+    """The build failed; the message carries MkDocs' and our errors."""
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def swap_in(new: Path, final: Path) -> None:
+    """Replace ``final`` with ``new`` (both on one filesystem); the old copy is removed last."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> Path:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    collect = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collect)
+    try:
+        try:
+            config = load_config(str(config_file), strict=strict)
+        except ConfigurationError as exc:
+            raise BuildError(f"{config_file}: {exc}") from exc
+        final = Path(config.site_dir)
+        staging = final.with_name(f".{final.name}.building-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        config.site_dir = str(staging)
+        try:
+            build(config)
+        except (Abort, Exception) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            details = "\n".join(m for m in collect.messages if m) or str(exc)
+            raise BuildError(f"build failed, the previous site is unchanged:\n{details}") from exc
+        swap_in(staging, final)
+        return final
+    finally:
+        logger.removeHandler(collect)
