@@ -449,8 +449,13 @@ class _BodyWriter:
                 j = self._continuation(items[-1], j)
             else:
                 break
+        # Python-Markdown reads an item that follows indented paragraphs without a blank
+        # line as more text of those paragraphs: a list with continuations is written loose.
+        loose = any(len(item) > 1 for item in items)
         block: list[str] = []
-        for item in items:
+        for k, item in enumerate(items):
+            if loose and k:
+                block.append("")
             block.extend(item)
         self.blocks.append(block)
         return j
