@@ -62,7 +62,6 @@ class KBPlugin(BasePlugin[KBConfig]):
             listing = "\n".join(str(p) for p in problems)
             raise PluginError(f"kb check found {len(problems)} problem(s):\n{listing}")
         self.articles = docs.articles
-        self.by_src = {str(a.source.rel): a for a in docs.articles}
 
     def on_nav(self, nav, config, files):
         """Category sections get their catalog label and order instead of the folder name."""
