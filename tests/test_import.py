@@ -13,7 +13,8 @@ from kb_build.cli import cli
 
 from .helpers import ROOT
 
-SEEDS = sorted((ROOT.parent / "shared" / "seeds").glob("*.txt"))
+# The provider's original exports (copied from ../shared/seeds so a clean checkout has them).
+SEEDS = sorted((ROOT / "tests" / "data" / "seeds").glob("*.txt"))
 TITLES = [
     "Come richiedere assistenza per i nostri servizi",
     "come richiedere assistenza per i servizi email",
