@@ -105,7 +105,7 @@ def switch_date_problem(notice_date: date, switch_date: date) -> str | None:
         return f"{proposed} non viene dopo il giorno della comunicazione ({format_date(notice_date)}): {rule}"
     if days < MIN_NOTICE_DAYS:
         distance = "1 giorno" if days == 1 else f"{days} giorni"
-        return f"{proposed} è a soli {distance} dalla comunicazione ({format_date(notice_date)}): {rule}"
+        return f"{proposed} è ad appena {distance} dalla comunicazione ({format_date(notice_date)}): {rule}"
     if switch_date >= off:
         last = off - timedelta(days=1)
         return (
