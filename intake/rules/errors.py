@@ -20,8 +20,13 @@ class RuleInputError(ValueError):
 
 
 def choose(field: str, label: str, value: object, allowed: dict[str, str]) -> str:
-    """Return ``value`` if it is one of ``allowed`` (its keys), else raise with the accepted list."""
+    """Return ``value`` if it is one of ``allowed`` (its keys), else raise with the accepted list.
+
+    ``label`` names the input with its article, e.g. ``"la fascia"``, for the sentence
+    "Valore non valido per la fascia: 'notturna'. Valori ammessi: ordinaria, ...".
+    """
     if isinstance(value, str) and value in allowed:
         return value
+    shown = "nessun valore" if value in (None, "") else repr(value)
     accepted = ", ".join(allowed)
-    raise RuleInputError(field, f"{label} non valido: {value!r}. Valori ammessi: {accepted}.", tuple(allowed))
+    raise RuleInputError(field, f"Valore non valido per {label}: {shown}. Valori ammessi: {accepted}.", tuple(allowed))

@@ -149,7 +149,7 @@ def estimate_fee(band: str, level: str | None, minutes: int, urgent: bool = Fals
     :param urgent: the 1h urgent take-over of the ordinary band (€ 27 fixed fee).
     :raise RuleInputError: with an Italian sentence naming the accepted values.
     """
-    band = choose("fascia", "Fascia", band, BANDS)
+    band = choose("fascia", "la fascia", band, BANDS)
     level = _check_level(band, level)
     _check_minutes(minutes)
     _check_urgent(band, urgent)
@@ -186,7 +186,7 @@ def _check_level(band: str, level: str | None) -> str | None:
             f"Indicare il livello del sistemista per questa fascia. Valori ammessi: {', '.join(LEVELS)}.",
             tuple(LEVELS),
         )
-    return choose("livello", "Livello", level, LEVELS)
+    return choose("livello", "il livello", level, LEVELS)
 
 
 def _check_minutes(minutes: int) -> None:

@@ -124,7 +124,7 @@ def migration_timeline(notice_date: date, plan: str, switch_date: date | None = 
         (field ``data_switch``, message from :func:`switch_date_problem`).
     """
     _check_date(notice_date, "notice_date")
-    plan = choose("piano", "Piano di assistenza", plan, PLANS)
+    plan = choose("piano", "il piano di assistenza", plan, PLANS)
     if switch_date is not None:
         problem = switch_date_problem(notice_date, switch_date)
         if problem:

@@ -74,9 +74,9 @@ def check_plan(plan: str, server_type: str, operating_system: str) -> PlanEligib
     :param operating_system: one of :data:`OPERATING_SYSTEMS`.
     :raise RuleInputError: for a value outside those lists, naming the accepted ones.
     """
-    plan = choose("piano", "Piano di assistenza", plan, PLANS)
-    server_type = choose("tipo_server", "Tipo di server", server_type, SERVER_TYPES)
-    operating_system = choose("sistema_operativo", "Sistema operativo", operating_system, OPERATING_SYSTEMS)
+    plan = choose("piano", "il piano di assistenza", plan, PLANS)
+    server_type = choose("tipo_server", "il tipo di server", server_type, SERVER_TYPES)
+    operating_system = choose("sistema_operativo", "il sistema operativo", operating_system, OPERATING_SYSTEMS)
     linux = operating_system == "linux"
     server = SERVER_TYPES[server_type]
     system = OPERATING_SYSTEMS[operating_system]
