@@ -1,0 +1,1 @@
+"""The ticket intake: search before submit, durable tickets, notifications."""
