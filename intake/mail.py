@@ -153,7 +153,8 @@ def department_message(
     parts = ["\n".join(header), "--- Risposte del cliente ---", format_answers(submission.answers)]
     if attachments:
         listing = "\n".join(
-            f"  {upload.filename} ({upload.content_type}, {human_size(len(upload.data))})" for upload in attachments
+            f"  {one_line(upload.filename)} ({one_line(upload.content_type)}, {human_size(len(upload.data))})"
+            for upload in attachments
         )
         parts.append(f"--- Allegati ({len(attachments)}) ---\n{listing}")
     msg.set_content("\n\n".join(parts) + "\n", cte="quoted-printable")
@@ -161,7 +162,7 @@ def department_message(
         maintype, _, subtype = upload.content_type.partition("/")
         if not (maintype and subtype) or _CONTROL.search(upload.content_type):
             maintype, subtype = "application", "octet-stream"
-        msg.add_attachment(upload.data, maintype=maintype, subtype=subtype, filename=upload.filename)
+        msg.add_attachment(upload.data, maintype=maintype, subtype=subtype, filename=one_line(upload.filename) or "allegato")
     return msg
 
 

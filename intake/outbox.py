@@ -158,7 +158,13 @@ def _is_connection_error(exc: Exception) -> bool:
 
     A refusal of one message (e.g. 550 for its recipient) is not: the others are still tried.
     """
-    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPAuthenticationError)):
+    session_level = (
+        smtplib.SMTPServerDisconnected,
+        smtplib.SMTPConnectError,
+        smtplib.SMTPAuthenticationError,
+        smtplib.SMTPNotSupportedError,  # e.g. no AUTH offered: a configuration problem
+    )
+    if isinstance(exc, session_level):
         return True
     if isinstance(exc, smtplib.SMTPException):  # an SMTP answer about this message
         return False
