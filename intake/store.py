@@ -152,6 +152,9 @@ def create_ticket(
                 raise TokenUsed(f"nonce {token_nonce} already stored a ticket") from None
             if not _id_taken(session, ticket_id):
                 raise
+        except BaseException:
+            session.rollback()
+            raise
     raise TicketIdExhausted(f"no free ticket ID after {MAX_ID_ATTEMPTS} attempts")
 
 

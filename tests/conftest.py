@@ -39,9 +39,41 @@ def docs_copy(tmp_path) -> Path:
 # --- intake back end: database, mail, submissions -------------------------------------
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """A real PostgreSQL 15 server for the whole session (installed by `make test`)."""
+    from .postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+        return
+    from .postgres import fresh_schema
+
+    with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
 @pytest.fixture
-def intake_db(tmp_path):
-    """A real SQLite file in tmp_path with the schema at the latest migration."""
+def intake_db(database_url):
+    """The intake database (each test runs on SQLite and on PostgreSQL), schema at the latest migration."""
+    from intake.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """For the tests about SQLite itself: a real SQLite file in tmp_path, schema upgraded."""
     from intake.db import Database
 
     database = Database(f"sqlite:///{tmp_path / 'intake.sqlite3'}")

@@ -88,8 +88,8 @@ def test_existing_database_is_upgraded_by_a_new_migration_not_dropped(intake_db,
     assert outbox == 2
 
 
-def test_processes_starting_at_once_all_find_the_schema(tmp_path):
-    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+def test_processes_starting_at_once_all_find_the_schema(database_url):
+    url = database_url  # empty: the first process to start creates the schema
     code = "import sys; from intake.db import Database; Database(sys.argv[1]).upgrade()"
     starts = [
         subprocess.Popen([sys.executable, "-W", "error", "-c", code, url], stderr=subprocess.PIPE, text=True)
@@ -127,8 +127,8 @@ def test_naive_times_are_refused(intake_db):
             session.commit()
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(intake_db):
-    with intake_db.engine.connect() as conn:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db):
+    with sqlite_db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
