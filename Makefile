@@ -37,7 +37,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed
+# Debian's PostgreSQL 15: the store tests also run on a real server (tests/postgres.py starts
+# a private one on a free port and removes it afterwards).
+PG_BIN := /usr/lib/postgresql/15/bin
+$(PG_BIN)/initdb:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq postgresql-15
+
+test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed $(PG_BIN)/initdb
 
 test: test-tools
 	$(BIN)/python -m pytest

@@ -1,1 +1,1 @@
-"""The ticket intake: a search-first Flask service, plus the provider's rules in ``intake.rules``."""
+"""The ticket intake: search before submit, durable tickets, notifications; the provider's rules in ``intake.rules``."""

@@ -34,3 +34,119 @@ def docs_copy(tmp_path) -> Path:
     target = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", target)
     return target
+
+
+# --- intake back end: database, mail, submissions -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """A real PostgreSQL 15 server for the whole session (installed by `make test`)."""
+    from .postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+        return
+    from .postgres import fresh_schema
+
+    with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
+@pytest.fixture
+def intake_db(database_url):
+    """The intake database (each test runs on SQLite and on PostgreSQL), schema at the latest migration."""
+    from intake.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """For the tests about SQLite itself: a real SQLite file in tmp_path, schema upgraded."""
+    from intake.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'intake.sqlite3'}")
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real aiosmtpd server on 127.0.0.1 (``.inbox``, ``.url``, ``.stop()``, ``.start()``)."""
+    from .mailserver import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_settings():
+    from intake.mail import MailSettings
+
+    return MailSettings(
+        sender="Assistenza SMACloud <noreply@smacloud.it>",
+        department_addresses={"helpdesk": "hd@smacloud.it", "sales": "sales@smacloud.it"},
+    )
+
+
+@pytest.fixture
+def make_submission():
+    """Build an e-mail-problem submission; keyword arguments override its fields."""
+    from intake.store import Answer, Submission
+
+    def make(**overrides):
+        fields = dict(
+            request_type="email",
+            department="helpdesk",
+            department_name="Assistenza Tecnica",
+            subject="Non ricevo posta su info@rossi.it da ieri",
+            priority="normale",
+            customer_email="mario.rossi@example.com",
+            answers=[
+                Answer("subject", "Oggetto", "Non ricevo posta su info@rossi.it da ieri"),
+                Answer("mailboxes", "Caselle coinvolte", ["info@rossi.it", "amministrazione@rossi.it"]),
+                Answer("direction", "Direzione", "ricezione"),
+                Answer("error", "Messaggio di errore", "550 5.7.1 Relaying denied\nsecond line of the bounce"),
+            ],
+        )
+        fields.update(overrides)
+        return Submission(**fields)
+
+    return make
+
+
+@pytest.fixture
+def store_ticket(intake_db, mail_settings, make_submission, tmp_path):
+    """``store_ticket(nonce=..., attachments=[...], **submission_overrides)`` -> the stored Ticket."""
+    from intake.store import create_ticket
+
+    def store(nonce="nonce-1", attachments=(), now=None, prefix="FPL", **overrides):
+        with intake_db.session() as session:
+            return create_ticket(
+                session,
+                make_submission(**overrides),
+                list(attachments),
+                nonce,
+                mail=mail_settings,
+                attachments_dir=tmp_path / "attachments",
+                examined_when="La esamineremo entro oggi alle 17:30.",
+                prefix=prefix,
+                search_query="non ricevo posta",
+                now=now,
+            )
+
+    return store

@@ -1,0 +1,231 @@
+"""Delivering the outbox: claim due messages, send them, record success or schedule a retry.
+
+A message is claimed with one atomic UPDATE that stamps it with a claim ID and a lease
+(``claimed_until``); the row is re-selected by that claim ID, so two senders never hold the
+same message. On PostgreSQL the UPDATE picks its rows with ``FOR UPDATE SKIP LOCKED``, so
+senders skip each other's rows instead of waiting; on SQLite the UPDATE runs under the
+database write lock, which has the same effect. A sender that dies mid-batch leaves its
+claims to expire; those messages are then sent by the next round (at-least-once, with the
+same Message-ID, so a receiving server can recognise a duplicate).
+
+Failures are retried with exponential backoff: 30 s, 1 min, 2 min, ... up to 1 hour
+between attempts, forever: nothing is dropped while the SMTP server is down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import smtplib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from .db import OutboxMessage, utcnow
+from .transports import Transport
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_MAX = dt.timedelta(hours=1)
+LEASE = dt.timedelta(minutes=10)
+BATCH_SIZE = 20
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass
+class DeliveryStats:
+    """What one :func:`deliver_pending` call did."""
+
+    sent: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait before the next try after ``attempts`` failed ones: 30 s doubling, at most 1 hour."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _due(now: dt.datetime):
+    return and_(
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+
+
+def claim(session: Session, now: dt.datetime, limit: int = BATCH_SIZE, lease: dt.timedelta = LEASE) -> list[OutboxMessage]:
+    """Atomically take up to ``limit`` due messages for this sender and return them (committed)."""
+    claim_id = secrets.token_hex(16)
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes the UPDATE instead
+    )
+    # The due condition is repeated on the UPDATE itself: a row claimed by a concurrent
+    # sender between the sub-select and the update is re-checked and left alone.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now))
+        .values(claimed_by=claim_id, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return list(
+        session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_by == claim_id).order_by(OutboxMessage.id))
+    )
+
+
+def _file_name(message: OutboxMessage) -> str:
+    return f"{message.ticket_id}-{message.kind}-{message.id}"
+
+
+def _finish(session: Session, message: OutboxMessage, values: dict) -> None:
+    # Only while we still hold the claim: never overwrite a row another sender took over.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == message.claimed_by)
+        .values(claimed_by=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def deliver_pending(
+    session_factory: Callable[[], Session],
+    transport: Transport,
+    now: dt.datetime | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+) -> DeliveryStats:
+    """Send every message due at ``now`` (default: the current time); return what happened.
+
+    A failed message gets ``attempts + 1``, ``last_error`` and ``next_attempt_at`` moved by
+    :func:`backoff`. When the server cannot be reached, the rest of the batch is postponed
+    the same way without trying each one against a dead server.
+    """
+    stats = DeliveryStats()
+    clock = (lambda: now) if now is not None else utcnow
+    with session_factory() as session, transport:
+        while True:
+            batch = claim(session, clock(), limit=batch_size)
+            if not batch:
+                return stats
+            unreachable: Exception | None = None
+            for message in batch:
+                error = unreachable
+                if error is None:
+                    try:
+                        transport.send(message.sender, message.recipient, message.message, _file_name(message))
+                    except Exception as exc:  # any failure is recorded and retried, never lost
+                        error = exc
+                        if _is_connection_error(exc):
+                            unreachable = exc
+                if error is None:
+                    _finish(session, message, {"sent_at": clock(), "last_error": None})
+                    stats.sent += 1
+                    log.info("sent %s e-mail of %s (outbox #%s)", message.kind, message.ticket_id, message.id)
+                else:
+                    attempts = message.attempts + 1
+                    _finish(
+                        session,
+                        message,
+                        {
+                            "attempts": attempts,
+                            "next_attempt_at": clock() + backoff(attempts),
+                            "last_error": f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS],
+                        },
+                    )
+                    stats.failed += 1
+                    log.warning(
+                        "could not send %s e-mail of %s (outbox #%s, attempt %d): %s",
+                        message.kind, message.ticket_id, message.id, attempts, error,
+                    )
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    """True when no message could get through now (server down, login refused, disk full).
+
+    A refusal of one message (e.g. 550 for its recipient) is not: the others are still tried.
+    """
+    session_level = (
+        smtplib.SMTPServerDisconnected,
+        smtplib.SMTPConnectError,
+        smtplib.SMTPAuthenticationError,
+        smtplib.SMTPNotSupportedError,  # e.g. no AUTH offered: a configuration problem
+    )
+    if isinstance(exc, session_level):
+        return True
+    if isinstance(exc, smtplib.SMTPException):  # an SMTP answer about this message
+        return False
+    return isinstance(exc, OSError)  # refused connection, timeout, TLS failure, file system
+
+
+def queue_status(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
+    """Counts for operators: ``sent``, ``queued`` (waiting, never failed), ``retrying`` (failed at least once)."""
+    from sqlalchemy import case, func
+
+    state = case(
+        (OutboxMessage.sent_at.is_not(None), "sent"),
+        (OutboxMessage.attempts > 0, "retrying"),
+        else_="queued",
+    )
+    rows = session.execute(select(state, func.count()).group_by(state)).all()
+    counts = {"sent": 0, "queued": 0, "retrying": 0}
+    counts.update({name: n for name, n in rows})
+    return counts
+
+
+class SenderThread:
+    """Delivers the outbox in the background (``make run``): every ``interval`` seconds, or at :meth:`wake`."""
+
+    def __init__(self, session_factory: Callable[[], Session], transport: Transport, interval: float = 5.0):
+        self.session_factory = session_factory
+        self.transport = transport
+        self.interval = interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="intake-mail-sender", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Deliver now (e.g. right after a ticket was stored) instead of at the next tick."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current round and end the thread."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                deliver_pending(self.session_factory, self.transport)
+            except Exception:  # a database hiccup must not kill the sender: log, retry next tick
+                log.exception("mail sender round failed")
+            self._wake.wait(self.interval)
+            self._wake.clear()

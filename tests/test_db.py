@@ -1,0 +1,161 @@
+"""The intake database: schema created and upgraded at start, data kept, portable types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, inspect, select, text
+
+import intake
+from intake.db import Base, Database, Event, Ticket, normalize_database_url
+from intake.settings import ConfigError
+
+MIGRATIONS = Path(intake.__file__).parent / "migrations"
+
+EXTRA_REVISION = '''
+"""Add tickets.channel (a later release's migration).
+
+Revision ID: 0099
+Revises: {head}
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0099"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("channel", sa.String(16), nullable=False, server_default="web"))
+
+
+def downgrade():
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("channel")
+'''
+
+
+def head_revision(engine) -> str:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_start_creates_every_table_at_the_latest_revision(intake_db):
+    tables = set(inspect(intake_db.engine).get_table_names())
+    assert {"tickets", "attachments", "outbox", "events", "alembic_version"} <= tables
+    assert head_revision(intake_db.engine) == "0001"
+
+
+def test_migrations_and_models_describe_the_same_schema(intake_db):
+    with intake_db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_restart_keeps_the_data(intake_db, store_ticket):
+    ticket = store_ticket()
+    intake_db.upgrade()  # what every later start does
+    again = Database(intake_db.url)
+    again.upgrade()
+    with again.session() as session:
+        assert session.scalar(select(Ticket.subject).where(Ticket.id == ticket.id)) == ticket.subject
+    again.dispose()
+
+
+def test_existing_database_is_upgraded_by_a_new_migration_not_dropped(intake_db, store_ticket, tmp_path):
+    ticket = store_ticket()
+    # The next release ships one more migration: copy ours and add it.
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0099_channel.py").write_text(EXTRA_REVISION.format(head="0001"))
+
+    intake_db.upgrade(script_location=scripts)
+
+    assert head_revision(intake_db.engine) == "0099"
+    with intake_db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, subject, channel FROM tickets")).all()
+        outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+    assert rows == [(ticket.id, ticket.subject, "web")]
+    assert outbox == 2
+
+
+def test_processes_starting_at_once_all_find_the_schema(database_url):
+    url = database_url  # empty: the first process to start creates the schema
+    code = "import sys; from intake.db import Database; Database(sys.argv[1]).upgrade()"
+    starts = [
+        subprocess.Popen([sys.executable, "-W", "error", "-c", code, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outcomes = [(p.communicate(timeout=60)[1], p.returncode) for p in starts]
+    failures = [stderr for stderr, code in outcomes if code != 0]
+    assert failures == []
+    database = Database(url)
+    assert head_revision(database.engine) == "0001"
+    database.dispose()
+
+
+def test_times_come_back_as_the_same_utc_instant(intake_db):
+    rome = dt.timezone(dt.timedelta(hours=1))
+    moment = dt.datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=rome)
+    with intake_db.session() as session:
+        session.add(Event(kind="search", created_at=moment, query="pec", result_slugs=["a"], result_count=1))
+        session.commit()
+    with intake_db.session() as session:
+        stored = session.scalar(select(Event.created_at))
+        as_utc = moment.astimezone(dt.timezone.utc)  # 08:30:15.123456 UTC
+        same = session.scalar(select(func.count()).select_from(Event).where(Event.created_at == as_utc))
+        after_it = session.scalar(
+            select(func.count()).select_from(Event).where(Event.created_at > as_utc + dt.timedelta(microseconds=1))
+        )
+    assert stored == moment and stored.tzinfo is not None
+    assert (same, after_it) == (1, 0)  # compared as instants, not as wall-clock text
+
+
+def test_naive_times_are_refused(intake_db):
+    with intake_db.session() as session:
+        session.add(Event(kind="search", created_at=dt.datetime(2025, 1, 1), result_slugs=[], result_count=0))
+        with pytest.raises(Exception, match="naive datetime"):
+            session.commit()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db):
+    with sqlite_db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://kb:secret@db.example.com/kb", "postgresql+psycopg://kb:secret@db.example.com/kb"),
+        ("postgres://kb@db/kb", "postgresql+psycopg://kb@db/kb"),
+        ("postgresql+psycopg://kb@db/kb", "postgresql+psycopg://kb@db/kb"),
+        ("sqlite:////var/lib/kb/intake.sqlite3", "sqlite:////var/lib/kb/intake.sqlite3"),
+    ],
+)
+def test_database_urls_accepted(url, expected):
+    assert normalize_database_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "cannot parse 'not a url'; use e.g. 'postgresql://"),
+        ("mysql://kb@db/kb", "backend 'mysql' is not supported (allowed: postgresql, sqlite)"),
+        ("sqlite://", "in-memory SQLite database would lose every ticket"),
+        ("sqlite:///:memory:", "in-memory SQLite database would lose every ticket"),
+    ],
+)
+def test_database_urls_refused_with_how_to_fix(url, message):
+    with pytest.raises(ConfigError, match="DATABASE_URL") as info:
+        normalize_database_url(url)
+    assert message in str(info.value)
