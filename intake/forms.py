@@ -28,6 +28,7 @@ from .formspec import CHOICE_TYPES, Deflection, FieldSpec, FormDefinition, FormD
 from .validators import Attachments, DateRange, Domain, EmailAddress, EmailList, SpecificSubject, split_list
 
 PLACEHOLDER_CHOICE = "— Scegliete —"
+VALIDATOR_ORDER = ["specific_subject", "date_range", "length"]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 TIME_FORMATS = ["%H:%M", "%H.%M"]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
@@ -132,7 +133,8 @@ def _validators(spec: FieldSpec) -> list:
         chain.append(Domain(allow_ip=spec.allow_ip, message=invalid))
     elif spec.type == "files":
         chain.append(Attachments())
-    for validator in spec.validators:
+    # The most helpful message first: "this subject is generic" says more than "too short".
+    for validator in sorted(spec.validators, key=lambda v: VALIDATOR_ORDER.index(v.name)):
         options = validator.options
         if validator.name == "length":
             minimum, maximum = options.get("min"), options.get("max")
@@ -301,6 +303,8 @@ class DefinitionForm(FlaskForm):
             extra = (extra_validators or {}).get(name, ())
             if not form_field.validate(self, extra):
                 success = False
+                # One message per field, the first: the customer fixes one thing at a time.
+                form_field.errors = form_field.errors[:1]
         return success
 
     @property

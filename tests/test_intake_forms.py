@@ -189,6 +189,7 @@ def test_unknown_deflection_reason_is_404(client):
     ("subject", "refused"),
     [
         ("richiesta assistenza", True),
+        ("aiuto!", True),  # also too short: only the more helpful message is shown
         ("Aiuto! Problema urgente", True),
         ("URGENTE SITO NON VA!!!", True),
         ("Errore 550 inviando da info@example.it verso Gmail", False),
@@ -200,6 +201,7 @@ def test_generic_subject_is_refused_with_an_explanation(client, subject, refused
     if refused:
         assert error_ids(page) == ["oggetto"]
         assert "indicate il servizio o il dominio" in error_text(page, "oggetto")
+        assert "caratteri" not in error_text(page, "oggetto")
     else:
         assert error_ids(page) == []
 
