@@ -85,6 +85,18 @@ def valid_data(definition: FormDefinition, **overrides) -> dict:
     return data
 
 
+def data_showing(definition: FormDefinition, name: str) -> dict:
+    """A complete valid request in which field ``name`` is shown (its conditions answered)."""
+    overrides = {}
+    spec = definition.field(name)
+    while spec.show_if is not None:
+        overrides[spec.show_if.field] = spec.show_if.values[0]
+        spec = definition.field(spec.show_if.field)
+    data = valid_data(definition, **overrides)
+    assert name in definition.visible_names(data)
+    return data
+
+
 def post_multipart(client, url: str, data: dict, files: list[tuple[str, bytes]], field: str = "allegati", **kwargs):
     """POST ``data`` plus ``files`` as multipart/form-data, the body built in memory.
 

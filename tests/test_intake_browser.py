@@ -125,6 +125,7 @@ def test_without_javascript_every_question_is_shown_with_its_condition(browser, 
     page.get_by_role("button", name="Invia la richiesta").click()
     page.wait_for_load_state()
     assert "problemi da correggere" in page.locator("#error-summary").inner_text()
+    assert page.evaluate("document.activeElement.id") == "error-summary"  # autofocus, no script
     context.close()
 
 
