@@ -66,3 +66,41 @@ def describe_violations(violations: list[dict]) -> str:
     return "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}" for v in violations
     )
+
+
+@contextmanager
+def serve_app(app):
+    """Run a WSGI ``app`` on 127.0.0.1 (random port) with a real threaded server.
+
+    Yields the base URL, e.g. ``http://127.0.0.1:41234``.
+    """
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):  # keep test output readable
+            pass
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_vnu(paths: list[Path]) -> list[dict]:
+    """The Nu HTML checker on ``paths``; returns its error messages (warnings left out)."""
+    import json
+    import subprocess
+
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # vnu writes its JSON report to stderr and exits 1 when it found errors.
+    report = json.loads(result.stderr or '{"messages": []}')
+    return [m for m in report["messages"] if m.get("type") in ("error", "non-document-error")]

@@ -1,0 +1,127 @@
+"""Blueprint "forms": the list of request types, the forms, and the deflection pages."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from .attachments import ALLOWED_DESCRIPTION, human_size
+from .formspec import Condition, Deflection, FormDefinition
+from .forms import DefinitionForm, RequestType, Submission, request_type, request_types
+
+bp = Blueprint("forms", __name__)
+bp.add_app_template_filter(human_size, "filesize")
+
+# Signals for whoever counts outcomes (analytics, issue 6): sent with the app as sender.
+_signals = Namespace()
+request_deflected = _signals.signal("request-deflected")   # kwargs: definition, deflection
+request_validated = _signals.signal("request-validated")   # kwargs: submission
+
+
+@bp.get("/tipi")
+def types():
+    """List the request types, one line each, grouped by the department they reach."""
+    by_department: dict[str, list[FormDefinition]] = {}
+    for item in request_types().values():
+        by_department.setdefault(item.definition.department_label, []).append(item.definition)
+    return render_template("forms/types.html", by_department=by_department)
+
+
+@bp.route("/modulo/<tipo>", methods=["GET", "POST"])
+def form(tipo: str):
+    """Show the form of request type ``tipo``; on POST deflect, refuse with errors, or accept.
+
+    :raise 404: ``tipo`` is not a defined request type.
+    """
+    item = _request_type_or_404(tipo)
+    form = item.form_class()
+    if request.method == "GET":
+        return render_form(item, form)
+    if form.csrf_failed:
+        form.validate()  # show every other problem at once as well
+        return render_form(item, form, status=400)
+    deflection = form.deflection()
+    if deflection is not None:
+        return deflect(item.definition, deflection)
+    if form.validate():
+        return handle_valid_submission(form.submission())
+    return render_form(item, form, status=422)
+
+
+@bp.get("/deflessione/<tipo>/<motivo>")
+def deflection(tipo: str, motivo: str):
+    """Tell the customer whom to contact instead of opening a ticket (e.g. their SMTP provider).
+
+    :raise 404: unknown request type or reason.
+    """
+    item = _request_type_or_404(tipo)
+    found = next((d for d in item.definition.deflections if d.reason == motivo), None)
+    if found is None:
+        abort(404)
+    return render_template("forms/deflection.html", definition=item.definition, deflection=found)
+
+
+def deflect(definition: FormDefinition, deflection: Deflection):
+    """The answers say a ticket is not the way (a deflection): send the customer to its page."""
+    request_deflected.send(current_app._get_current_object(), definition=definition, deflection=deflection)
+    return redirect(url_for(".deflection", tipo=definition.name, motivo=deflection.reason), code=303)
+
+
+def handle_valid_submission(submission: Submission):
+    """What happens to a valid request. Issue 6 replaces this with: check the search token,
+    store the ticket, send the e-mails, redirect to the confirmation page."""
+    request_validated.send(current_app._get_current_object(), submission=submission)
+    return render_template("forms/received.html", submission=submission, definition=submission.definition)
+
+
+def render_form(item: RequestType, form: DefinitionForm, status: int = 200, *, lost_values: bool = False):
+    """The form page; after a POST also the error summary and the computed panels."""
+    submitted = request.method == "POST"
+    return (
+        render_template(
+            "forms/form.html",
+            definition=item.definition,
+            form=form,
+            errors=form.error_list(),
+            files_lost=submitted and form.files_chosen(),
+            panels=form.panels() if submitted and not lost_values else [],
+            lost_values=lost_values,
+            limits=attachment_limits(),
+        ),
+        status,
+    )
+
+
+def attachment_limits() -> dict:
+    config = current_app.config
+    return {
+        "max_bytes": config["ATTACHMENT_MAX_BYTES"],
+        "max_total": config["ATTACHMENTS_MAX_TOTAL_BYTES"],
+        "max_count": config["ATTACHMENTS_MAX_COUNT"],
+        "max_size": human_size(config["ATTACHMENT_MAX_BYTES"]),
+        "total_size": human_size(config["ATTACHMENTS_MAX_TOTAL_BYTES"]),
+        "allowed": ALLOWED_DESCRIPTION,
+    }
+
+
+def _request_type_or_404(tipo: str) -> RequestType:
+    item = request_type(tipo)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.app_template_filter("paragraphs")
+def paragraphs(text: str) -> Markup:
+    """Text with blank-line-separated paragraphs -> escaped ``<p>`` elements."""
+    parts = [" ".join(p.split()) for p in (text or "").split("\n\n") if p.strip()]
+    return Markup("\n").join(Markup("<p>%s</p>") % escape(p) for p in parts)
+
+
+@bp.app_template_global()
+def condition_text(definition: FormDefinition, condition: Condition) -> str:
+    """``show_if`` in words, for customers without JavaScript (who see every field)."""
+    controller = definition.field(condition.field)
+    answers = " o ".join(f"«{controller.choice_label(v)}»" for v in condition.values)
+    return f"Solo se a «{controller.label}» avete risposto {answers}."

@@ -1,0 +1,126 @@
+"""Answers that pass a request type's validation, made from its definition.
+
+Used to test every definition the same way: start from a complete valid request, then
+remove or spoil one answer at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from intake.formspec import FormDefinition
+from intake.validators import today
+
+SAMPLE_TEXT = {
+    "oggetto": "Errore 550 inviando da info@example.it verso Gmail",
+    "nome": "Mario Rossi",
+    "azienda": "Rossi Srl",
+    "sistema_operativo": "Debian 12",
+    "msg_oggetto": "Preventivo di marzo",
+    "client_nome": "Thunderbird",
+    "client_versione": "115.3",
+}
+LONG_TEXT = "Da ieri mattina il problema si ripete ogni volta che proviamo, anche da altri computer."
+
+
+def _date_for(spec) -> str:
+    """A week from today, moved inside the field's date_range if it has one."""
+    rule = spec.validator("date_range")
+    low = rule.options.get("min_days", 0) if rule else 0
+    high = rule.options.get("max_days", 30) if rule else 30
+    return (today() + timedelta(days=min(max(7, low), high))).isoformat()
+
+
+def _value(spec, definition: FormDefinition):
+    if spec.type in ("select", "radio"):
+        for choice in spec.choices:  # the first answer that does not deflect the request
+            if not any(d.when.field == spec.name and choice.value in d.when.values for d in definition.deflections):
+                return choice.value
+    if spec.type == "priority":
+        return "normale"
+    if spec.type == "checkbox":
+        return "y"
+    if spec.type == "email":
+        return "mario.rossi@example.it"
+    if spec.type == "emails":
+        return "info@example.it, vendite@example.it"
+    if spec.type == "domain":
+        return "example.it"
+    if spec.type == "date":
+        return _date_for(spec)
+    if spec.type == "time":
+        return "10:30"
+    if spec.type == "datetime":
+        return _date_for(spec) + "T10:30"
+    if spec.type == "files":
+        return None
+    if spec.name in SAMPLE_TEXT:
+        return SAMPLE_TEXT[spec.name]
+    length = spec.validator("length")
+    maximum = length.options.get("max", 200) if length else 200
+    text = LONG_TEXT if spec.type == "textarea" else "Valore di prova"
+    return text[:maximum]
+
+
+def valid_data(definition: FormDefinition, **overrides) -> dict:
+    """A complete valid request for ``definition``: every shown field answered.
+
+    ``overrides`` replace answers before later fields are decided, so a different answer
+    to a controlling question shows (and fills) the fields that depend on it.
+    """
+    unknown = set(overrides) - {f.name for f in definition.fields}
+    assert not unknown, f"not fields of '{definition.name}': {unknown}"
+    data: dict = {}
+    for spec in definition.fields:
+        if spec.name in overrides:
+            data[spec.name] = overrides[spec.name]
+            continue
+        # Controllers come first, so the answers so far decide whether this field is shown.
+        if spec.name not in definition.visible_names(data):
+            continue
+        value = _value(spec, definition)
+        if value is not None:
+            data[spec.name] = value
+    return data
+
+
+def data_showing(definition: FormDefinition, name: str) -> dict:
+    """A complete valid request in which field ``name`` is shown (its conditions answered)."""
+    overrides = {}
+    spec = definition.field(name)
+    while spec.show_if is not None:
+        overrides[spec.show_if.field] = spec.show_if.values[0]
+        spec = definition.field(spec.show_if.field)
+    data = valid_data(definition, **overrides)
+    assert name in definition.visible_names(data)
+    return data
+
+
+def post_multipart(client, url: str, data: dict, files: list[tuple[str, bytes]], field: str = "allegati", **kwargs):
+    """POST ``data`` plus ``files`` as multipart/form-data, the body built in memory.
+
+    (The test client spools big bodies to a temporary file it never closes, which the
+    warnings-as-errors setting rightly reports; an in-memory body avoids that.)
+    """
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    values = MultiDict(data)
+    for name, content in files:
+        values.add(field, FileStorage(BytesIO(content), filename=name))
+    boundary, body = encode_multipart(values)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}", **kwargs)
+
+
+def error_ids(html: str) -> list[str]:
+    """The fields that show an error next to them (``<p ... id="<name>-error">``)."""
+    return re.findall(r'class="error-message" id="([a-z0-9_]+)-error"', html)
+
+
+def error_text(html: str, name: str) -> str:
+    match = re.search(rf'id="{name}-error">(.*?)</p>', html, re.S)
+    assert match, f"no error shown next to '{name}'"
+    return re.sub(r"<[^>]+>", "", match.group(1)).replace("&#39;", "'").replace("&amp;", "&").strip()
