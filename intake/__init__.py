@@ -9,21 +9,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
-
-from .attachments import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, DEFAULT_MAX_TOTAL_BYTES, MB
-
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FORMS_DIR = PACKAGE_DIR / "forms"
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None):
     """Create and configure the intake app.
 
     Defaults first, then ``instance/config.py`` (if any) or ``test_config``. Definitions are
     loaded and checked here: a broken ``intake/forms/*.yaml`` stops the app with
     ``FormDefinitionError`` naming file, line, field and fix.
     """
+    # Imported here so that ``intake.rules`` (pure functions) can be used without Flask.
+    from flask import Flask
+
+    from .attachments import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, DEFAULT_MAX_TOTAL_BYTES, MB
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY="dev",  # replaced in production (issue 9 makes it required outside debug)
