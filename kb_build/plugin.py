@@ -13,6 +13,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.nav import Section
+from mkdocs.structure.pages import Page
 
 from .articles import Article
 from .catalog import load_catalog
@@ -66,15 +67,27 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     def on_nav(self, nav, config, files):
         """Category sections get their catalog label and order instead of the folder name."""
+        order = {slug: n for n, slug in enumerate(self.catalog.categories)}
         for item in nav.items:
             if isinstance(item, Section):
                 slug = _section_slug(item)
                 if slug in self.catalog.categories:
                     item.title = self.catalog.categories[slug].label
+        # Home page first, then the categories in catalog order, then other pages (tags);
+        # previous/next follow the same order.
+        nav.items.sort(key=lambda item: _nav_rank(item, order))
+        nav.pages = list(_pages(nav.items))
+        for before, after in zip([None, *nav.pages], [*nav.pages, None]):
+            if before is not None:
+                before.next_page = after
+            if after is not None:
+                after.previous_page = before
         return nav
 
     def on_page_markdown(self, markdown, page, config, files):
         """Category index pages list their articles with summaries, so nobody maintains a list by hand."""
+        if page.meta.get("summary") and not page.meta.get("description"):
+            page.meta["description"] = page.meta["summary"]  # Material's <meta name="description">
         src = page.file.src_uri
         parts = src.split("/")
         if len(parts) == 2 and parts[1] == "index.md" and parts[0] in self.catalog.categories:
@@ -82,8 +95,31 @@ class KBPlugin(BasePlugin[KBConfig]):
             lines = [f"- [{_escape_link_text(a.title)}]({a.slug}.md)  \n  {a.summary}" for a in listed]
             if not lines:
                 lines = ["Ancora nessun articolo in questa categoria."]
-            markdown = markdown.rstrip() + "\n\n## Articoli\n\n" + "\n".join(lines) + "\n"
+            listing = "\n".join(lines)
+            # The heading is raw HTML, kept out of the table of contents: on a section index
+            # page Material's table of contents labels a control it never renders (invalid HTML).
+            markdown = (
+                markdown.rstrip()
+                + '\n\n<h2 id="articoli">Articoli</h2>\n\n'
+                + f'<div class="kb-article-list" markdown>\n\n{listing}\n\n</div>\n'
+            )
         return markdown
+
+
+def _nav_rank(item, order: dict[str, int]) -> tuple[int, int]:
+    if getattr(item, "is_homepage", False):
+        return (0, 0)
+    if isinstance(item, Section) and _section_slug(item) in order:
+        return (1, order[_section_slug(item)])
+    return (2, 0)  # sort() is stable: the rest keep MkDocs' order
+
+
+def _pages(items):
+    for item in items:
+        if isinstance(item, Page):
+            yield item
+        elif isinstance(item, Section):
+            yield from _pages(item.children)
 
 
 def _section_slug(section: Section) -> str | None:
