@@ -7,12 +7,21 @@
  * (a full-screen dialog on a phone, with the keyboard up) and intake-search.js answers it,
  * so both boxes give the same results. Keyboard users who Tab into the box are not moved
  * away: they type and press Enter.
+ *
+ * Loaded on every page (it also names Material's search dialog for screen readers).
  */
 (function () {
   "use strict";
 
-  var form = document.querySelector(".kb-search-entry");
+  // Material's search dialog (role="dialog") has no accessible name (axe: aria-dialog-name);
+  // give it its box's label, "Cerca". The dialog needs JavaScript anyway.
+  var dialog = document.querySelector("[data-md-component=search]");
   var header = document.querySelector("[data-md-component=search-query]");
+  if (dialog && header && !dialog.hasAttribute("aria-label")) {
+    dialog.setAttribute("aria-label", header.getAttribute("aria-label") || "Cerca");
+  }
+
+  var form = document.querySelector(".kb-search-entry");
   if (!form || !header) {
     return; // no search on this site: the plain form still works
   }
