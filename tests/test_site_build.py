@@ -156,3 +156,35 @@ def test_dates_come_from_git_and_an_uncommitted_article_still_builds(tmp_path):
     assert button, "no 'Apri un ticket' button"
     query = parse_qs(urlsplit(button.group(1).replace("&amp;", "&")).query)
     assert query == {"tipo": ["generico"], "articolo": ["configurare-outlook"]}
+
+
+def test_large_categories_get_a_short_sidebar(tmp_path):
+    """Above sidebar_max_articles a category's pages list only themselves in the sidebar (the
+    build stays linear in the number of articles); the category page still lists them all."""
+    project = make_project(tmp_path / "project")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("      index_dir: build/kb-index\n", "      index_dir: build/kb-index\n      sidebar_max_articles: 3\n"))
+    result = run(project, "build")
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+
+    def sidebar_links(page: Path) -> set[str]:
+        html = page.read_text(encoding="utf-8")
+        sidebar = html[html.index('md-sidebar--primary'):html.index('md-sidebar--secondary')]
+        return set(re.findall(r'href="([^"]+)"', sidebar))
+
+    large = sorted(p.stem for p in (ROOT / "docs" / "server-dedicati").glob("*.md") if p.stem != "index")
+    assert len(large) > 3
+    reading = site / "server-dedicati" / large[0] / "index.html"
+    links = sidebar_links(reading)
+    assert "./" in links and "../" in links  # the article itself and its category page
+    assert [slug for slug in large[1:] if f"../{slug}/" in links] == []  # no sibling
+    html = reading.read_text(encoding="utf-8")
+    assert "md-footer__link--prev" in html and "md-footer__link--next" in html
+    category = (site / "server-dedicati" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{slug}/"' in category for slug in large)
+    # A small category keeps its full list.
+    assistenza = sorted(p.stem for p in (ROOT / "docs" / "assistenza").glob("*.md") if p.stem != "index")
+    small = sidebar_links(site / "assistenza" / assistenza[0] / "index.html")
+    assert f"../{assistenza[1]}/" in small
