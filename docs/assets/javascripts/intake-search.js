@@ -308,6 +308,7 @@
   }
 
   query.addEventListener("input", onQueryChange);
+  query.addEventListener("keyup", onQueryChange); // Material sets the text itself (suggestions)
   query.addEventListener("focus", onQueryChange);
   query.addEventListener("keydown", onKeydown);
   panel.addEventListener("keydown", onKeydown);
