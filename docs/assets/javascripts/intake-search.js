@@ -55,7 +55,7 @@
   var state = intakeMarkedDown() ? "down" : "unknown"; // "unknown" | "up" | "down"
   var lastValue = null;
   var timer = 0;
-  var pending = null; // {controller, value} of the request whose answer we wait for
+  var pending = null; // {controller} of the request whose answer we wait for
   var followFirst = false; // Enter was pressed before the answer came
   var shownValue = null; // the query whose results the panel shows
 
@@ -132,7 +132,7 @@
 
   function ask(value) {
     var controller = new AbortController();
-    var request = { controller: controller, value: value };
+    var request = { controller: controller };
     pending = request;
     var deadline = window.setTimeout(function () {
       controller.abort();
