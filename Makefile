@@ -51,3 +51,11 @@ test: test-tools
 
 clean:
 	rm -rf site build instance .pytest_cache
+
+# Material's built-in (lunr) search measured in a real browser: hit@3 and MRR (issue 4).
+# Uses the public relevance queries when present, else the site's own small set.
+.PHONY: bench-lunr
+LUNR_QUERIES ?= $(firstword $(wildcard tests/relevance/queries.yaml) tests/data/site_queries.yaml)
+bench: bench-lunr
+bench-lunr: test-tools
+	$(BIN)/python tests/bench/lunr_relevance.py $(LUNR_QUERIES)

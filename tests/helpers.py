@@ -104,3 +104,78 @@ def run_vnu(paths: list[Path]) -> list[dict]:
     # vnu writes its JSON report to stderr and exits 1 when it found errors.
     report = json.loads(result.stderr or '{"messages": []}')
     return [m for m in report["messages"] if m.get("type") in ("error", "non-document-error")]
+
+
+# ---------------------------------------------------------------------------
+# The built site (issue 4). Tests publish it under a sub-path, as an operator may.
+
+SITE_URL = "https://kb.example.it/kb/"  # KB_SITE_URL of the test builds
+SITE_PREFIX = "/kb/"  # where serve_directory() publishes them on 127.0.0.1
+INTAKE_URL = "/richiesta/"  # extra.intake_url's default in mkdocs.yml: a separate app
+
+
+def mkdocs_build(site_dir: Path, config_file: Path = ROOT / "mkdocs.yml", **env: str) -> None:
+    """``mkdocs build --strict`` of ``config_file`` into ``site_dir``; ``env`` sets KB_* variables.
+
+    A subprocess: mkdocs.yml reads KB_SITE_URL and KB_INTAKE_URL from the environment when
+    it is loaded, and the git-date plugin forks a process pool, which is best kept away from
+    the threads of the test process.
+    """
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    environment.update(env, NO_MKDOCS_2_WARNING="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(config_file), "-d", str(site_dir)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"mkdocs build failed:\n{result.stdout}\n{result.stderr}"
+
+
+def html_pages(site_dir: Path) -> list[Path]:
+    return sorted(site_dir.rglob("*.html"))
+
+
+def page_url(site_dir: Path, path: Path, base: str = SITE_URL) -> str:
+    """The address a built file is published at: ``email/x/index.html`` -> ``{base}email/x/``."""
+    rel = path.relative_to(site_dir).as_posix()
+    return base + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+
+
+# Material's own result list, and the panel assets/javascripts/intake-search.js adds beside it.
+BUILTIN_RESULTS = "[data-md-component=search-result]"
+INTAKE_RESULTS = ".kb-intake-result"
+
+
+def search_results(page, container: str = BUILTIN_RESULTS, timeout_ms: int = 10_000) -> list[str]:
+    """Absolute URLs of the pages listed in a visible search result list, best first.
+
+    Waits until the list answers the query (its count line is not a prompt) and has stopped
+    changing: Material re-renders it for every key typed, and its search worker answers
+    asynchronously. A list that says "Nessun documento trovato" gives [].
+    """
+    import time
+
+    read = """(container) => {
+        const box = document.querySelector(container);
+        if (!box || box.offsetParent === null) return null;
+        const meta = box.querySelector(".md-search-result__meta").textContent.trim();
+        const links = [...box.querySelectorAll(".md-search-result__item > .md-search-result__link")]
+            .map(a => a.href.split("?")[0].split("#")[0]);
+        return {meta, links};
+    }"""
+    prompts = {"", "Inizializza la ricerca", "Scrivi per iniziare a cercare"}
+    deadline = time.monotonic() + timeout_ms / 1000
+    previous = None
+    while time.monotonic() < deadline:
+        current = page.evaluate(read, container)
+        if current and current["meta"] not in prompts and current == previous:
+            return current["links"]
+        previous = current
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no stable search results in {container} after {timeout_ms} ms (last: {previous})")
