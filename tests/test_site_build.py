@@ -38,11 +38,12 @@ Apri Outlook e aggiungi un nuovo account di posta.
 
 
 def make_project(target: Path) -> Path:
-    """What a writer's checkout holds: mkdocs.yml, docs/, overrides/ (no git history)."""
+    """What a writer's checkout holds: mkdocs.yml, docs/, overrides/, the intake's form names (no git history)."""
     target.mkdir(parents=True)
     shutil.copy(ROOT / "mkdocs.yml", target)
     shutil.copytree(ROOT / "docs", target / "docs")
     shutil.copytree(ROOT / "overrides", target / "overrides")
+    shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
     return target
 
 
@@ -91,14 +92,7 @@ def plant_broken_link(project: Path) -> str:
 
 
 def plant_unknown_ticket_form(project: Path) -> str:
-    forms = project / "forms"
-    forms.mkdir()
-    for name in REQUEST_TYPES:
-        (forms / f"{name}.yaml").write_text(f"title: {name}\n", encoding="utf-8")
-    config = project / "mkdocs.yml"
-    text = config.read_text(encoding="utf-8")
-    assert "      index_dir: build/kb-index\n" in text
-    config.write_text(text.replace("      index_dir: build/kb-index\n", "      index_dir: build/kb-index\n      forms_dir: forms\n"))
+    # mkdocs.yml's forms_dir points at intake/forms: the request types articles may name
     path = project / EMAIL_ARTICLE
     lines = path.read_text(encoding="utf-8").split("\n")
     line = lines.index("ticket_form: email") + 1
