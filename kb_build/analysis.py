@@ -46,7 +46,7 @@ ELIDED = frozenset(
 # words and the forms of potere/dovere/volere ("posso", "devo", "vorrei").
 EXTRA_STOP_WORDS = frozenset(
     """
-    cosa cos quando fa po ecc
+    cosa cos quando fa po ecc fra
     posso puoi puo possiamo potete possono potrei potremmo
     devo devi deve dobbiamo dovete devono dovrei
     voglio vuoi vuole vogliamo volete vogliono vorrei vorremmo

@@ -24,11 +24,13 @@ so an article matching more of the concepts ranks higher.
 
 from __future__ import annotations
 
+import gc
 import html
 import os
 import re
 import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -127,28 +129,43 @@ class Searcher:
             try:
                 stamp = _stamp(self.index_dir)
             except FileNotFoundError:
-                raise IndexUnavailable(f"no search index at {self.index_dir}: {_rebuild_hint(self.index_dir)}") from None
+                raise IndexUnavailable(
+                    f"no search index at {self.index_dir}: build it with `kb build` (or `mkdocs build`)"
+                ) from None
         if self._opened is not None and self._opened.stamp == stamp:
             return self._opened
         self._close()
-        try:
-            self._opened = _Opened(self.index_dir, stamp)
-        except Exception as exc:  # whatever is unreadable, the caller can only rebuild
+        opened, problem = _open_quietly(self.index_dir, stamp)
+        if opened is None:
             raise IndexUnavailable(
                 f"the search index at {self.index_dir} is damaged or was built by another "
-                f"version ({type(exc).__name__}: {exc}): {_rebuild_hint(self.index_dir)}"
-            ) from exc
-        return self._opened
+                f"version ({problem}): rebuild it with `kb build` (or `mkdocs build`)"
+            )
+        self._opened = opened
+        return opened
+
+
+def _open_quietly(index_dir: Path, stamp) -> tuple[_Opened | None, str]:
+    """Open an index, or say why not.
+
+    Whoosh leaves a file open when it fails to read a damaged index; the exception is
+    dropped here, under a filter, so that file is closed now and silently, not later as a
+    stray ResourceWarning in whatever code runs next.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return _Opened(index_dir, stamp), ""
+        except Exception as exc:  # whatever is unreadable, the caller can only rebuild
+            problem = f"{type(exc).__name__}: {exc}"
+        gc.collect()
+    return None, problem
 
 
 def _stamp(index_dir: Path) -> tuple[int, int]:
     """Changes when the index is swapped (another folder) or updated in place (new files)."""
     info = os.stat(index_dir)
     return info.st_ino, info.st_mtime_ns
-
-
-def _rebuild_hint(index_dir: Path) -> str:
-    return f"rebuild it with `kb build` (or `mkdocs build`), which writes {index_dir}"
 
 
 def clean_query(text: str) -> str:

@@ -34,3 +34,14 @@ def docs_copy(tmp_path) -> Path:
     target = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def kb_index(tmp_path_factory) -> Path:
+    """The search index built from the committed docs/, as `kb build` would (read-only: share it)."""
+    from kb_build.articles import load_docs
+    from kb_build.index import build_index
+
+    docs = load_docs(ROOT / "docs")
+    assert docs.articles and not docs.problems, docs.problems
+    return build_index(docs.articles, tmp_path_factory.mktemp("kb") / "kb-index")
