@@ -66,7 +66,7 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=analyzer, stored=True),
         headings=TEXT(analyzer=analyzer),
         summary=TEXT(analyzer=analyzer, stored=True),
-        body=TEXT(analyzer=analyzer, stored=True, chars=True),  # chars: snippets without re-analysis
+        body=TEXT(analyzer=analyzer, stored=True),
         tags=TEXT(analyzer=analyzer),
         services=TEXT(analyzer=analyzer),
         schema_version=STORED,

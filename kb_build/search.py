@@ -18,8 +18,11 @@ in the synonym table also matches the other entries of its group, at
 :data:`SYNONYM_WEIGHT`. A word of :data:`FUZZY_MIN_LENGTH`+ letters whose stem is not in
 the index vocabulary also matches the index stems one edit away (insertion, deletion,
 substitution or swap of two neighbours), at :data:`FUZZY_WEIGHT`: ``emial`` finds
-``email``, ``migrazzione`` finds ``migrazione``. Everything is OR-ed and scored with BM25F,
-so an article matching more of the concepts ranks higher.
+``email``, ``migrazzione`` finds ``migrazione``. The alternatives of one concept share its
+rarity (the idf of its most common alternative), so a rare synonym cannot outweigh the
+word typed. Everything is OR-ed and scored with Whoosh's BM25F (computed by
+:mod:`kb_build.ranking` from cached postings), so an article matching more concepts ranks
+higher. Snippets come from :mod:`kb_build.snippets`.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.query import Or, Phrase, Term
 
 from .analysis import QueryWord, Synonyms, analyze_words, parse_synonyms
 from .index import INDEX_NAME, SCHEMA_VERSION, SYNONYMS_NAME, TEXT_FIELDS
+from .ranking import PostingScorer
+from .snippets import WordSpans, make_snippet
 
 MAX_QUERY_CHARS = 200  # longer input is cut: nobody describes a problem in more words
 MAX_CONCEPTS = 12  # words (or synonym phrases) used from one query
@@ -48,8 +52,6 @@ SYNONYM_WEIGHT = 0.7
 FUZZY_WEIGHT = 0.5
 FUZZY_MIN_LENGTH = 5
 FUZZY_MAX_CANDIDATES = 2
-SNIPPET_CHARS = 200
-BLEND_IDF = True
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+")
 
 Alternatives = list[tuple[tuple[str, ...], float]]  # (stems of a word or phrase, weight)
@@ -77,10 +79,15 @@ class Hit:
 
 
 class Searcher:
-    """Searches one index directory; reuse one per process (opening costs ~20 ms).
+    """Searches one index directory; reuse one per process.
 
-    Thread-safe: queries are serialised by a lock (Whoosh readers share file handles,
-    and the work is pure Python, so threads would not run queries in parallel anyway).
+    Opening reads the index vocabulary and field lengths (30 ms for the real KB, about
+    0.5 s for 5,000 articles) and the scores of each term are cached on first use, so a
+    long-lived searcher gets faster, and a new one per query would be slow.
+
+    Thread-safe: queries are serialised by a lock (Whoosh readers share file handles, the
+    caches are plain dicts, and the work is pure Python, so threads would not run queries
+    in parallel anyway).
     Before each query one ``stat()`` tells whether the index was rebuilt or updated; if
     so, the new one is opened. Raises :class:`IndexUnavailable` when there is no usable
     index, at construction and at any later query.
@@ -203,6 +210,8 @@ class _Opened:
                         if not word.stopped:
                             self.vocabulary.setdefault(word.text, 0)
             self.alphabet = "".join(sorted({c for term in self.vocabulary for c in term}))
+            self.ranking = PostingScorer(self.searcher, FIELD_WEIGHTS)
+            self.words = WordSpans(self.analyzer)
         except BaseException:
             self.close()
             raise
@@ -297,7 +306,7 @@ class _Opened:
                 for stems, weight in present:
                     # Synonyms of one concept share its rarity: a rare synonym of a common
                     # word ("helpdesk" for "assistenza") must not outweigh the word typed.
-                    boost = field_weight * weight * (blended / idfs[stems] if BLEND_IDF else 1.0)
+                    boost = field_weight * weight * blended / idfs[stems]
                     key = (field, stems)
                     clauses[key] = max(clauses.get(key, 0.0), boost)
         return clauses
@@ -311,23 +320,17 @@ class _Opened:
         clauses = self.clauses(text)
         if not clauses:
             return []
-        query = _FlatOr(
-            [
-                Term(field, stems[0], boost=boost) if len(stems) == 1 else Phrase(field, list(stems), boost=boost)
-                for (field, stems), boost in clauses.items()
-            ]
-        )
-        results = self.searcher.search(query, limit=limit)
-        top = [(hit.docnum, hit.score, hit.fields()) for hit in results]
         stems = {stem for (_, words) in clauses for stem in words}
-        spans = self.body_spans([docnum for docnum, _, _ in top], stems)
-        return [self.hit(stored, score, spans[docnum], stems) for docnum, score, stored in top]
+        return [
+            self.hit(self.searcher.stored_fields(docnum), score, stems)
+            for docnum, score in self.ranking.top(clauses, limit)
+        ]
 
-    def hit(self, stored: dict, score: float, body_spans, stems) -> Hit:
-        summary = stored.get("summary", "")
-        snippet = make_snippet(stored.get("body", ""), body_spans)
-        if not snippet:  # matched only in title, tags...: show the summary instead
-            snippet = make_snippet(summary, self.text_spans(summary, stems), whole=True)
+    def hit(self, stored: dict, score: float, stems: set[str]) -> Hit:
+        body, summary = stored.get("body", ""), stored.get("summary", "")
+        snippet = make_snippet(body, self.words.spans(body, stems))
+        if not snippet:  # matched only in the title, tags...: show the summary instead
+            snippet = make_snippet(summary, self.words.spans(summary, stems), whole=True)
             snippet = snippet or html.escape(summary, quote=True)
         return Hit(
             title=stored["title"],
@@ -340,38 +343,6 @@ class _Opened:
             ticket_form=stored.get("ticket_form") or None,
         )
 
-    def body_spans(self, docnums: list[int], stems: set[str]) -> dict[int, list[tuple[int, int]]]:
-        """Character spans of ``stems`` in the bodies of ``docnums``, read from the postings
-        (the body field stores characters), so snippets need no re-analysis of the text."""
-        spans: dict[int, list[tuple[int, int]]] = {docnum: [] for docnum in docnums}
-        wanted = sorted(docnums)
-        reader = self.searcher.reader()
-        for stem in stems & self.field_terms["body"]:
-            postings = reader.postings("body", stem)
-            for docnum in wanted:
-                if not postings.is_active():
-                    break
-                if postings.id() < docnum:
-                    postings.skip_to(docnum)
-                if postings.is_active() and postings.id() == docnum:
-                    spans[docnum].extend((start, end) for _, start, end in postings.value_as("characters"))
-        return spans
-
-    def text_spans(self, text: str, stems: set[str]) -> list[tuple[int, int]]:
-        """Character spans of ``stems`` in a short ``text``, by analysing it."""
-        return [
-            (t.startchar, t.endchar)
-            for t in self.analyzer(text, chars=True, removestops=False)
-            if not t.stopped and t.text in stems
-        ]
-
-
-class _FlatOr(Or):
-    """One flat OR merging its clauses lazily: on small indexes Whoosh's default OR
-    pre-reads every clause into a 2,048-slot array, which made queries several times slower."""
-
-    matcher_type = Or.DEFAULT_MATCHER
-
 
 def _edits1(word: str, alphabet: str) -> set[str]:
     """Strings one edit from ``word`` (Damerau: a swap of neighbours counts as one edit)."""
@@ -381,56 +352,3 @@ def _edits1(word: str, alphabet: str) -> set[str]:
     replaces = {a + c + b[1:] for a, b in splits if b for c in alphabet}
     inserts = {a + c + b for a, b in splits for c in alphabet}
     return deletes | swaps | replaces | inserts
-
-
-# ---------------------------------------------------------------------------
-# Snippets
-
-
-def make_snippet(text: str, spans: list[tuple[int, int]], whole: bool = False) -> str:
-    """An HTML excerpt of ``text`` around the densest group of matched ``spans``.
-
-    The text is escaped and the matches are wrapped in ``<mark>``; "…" marks a cut. With
-    ``whole``, all of the (short) text is kept. Empty when there is no match.
-    """
-    if not spans:
-        return ""
-    spans = sorted(set(spans))
-    start, end = (0, len(text)) if whole else _best_window(text, spans)
-    out = ["… " if start > 0 else ""]
-    position = start
-    for span_start, span_end in spans:
-        if span_start < position or span_end > end:
-            continue
-        out.append(html.escape(text[position:span_start], quote=True))
-        out.append(f"<mark>{html.escape(text[span_start:span_end], quote=True)}</mark>")
-        position = span_end
-    out.append(html.escape(text[position:end], quote=True))
-    out.append(" …" if end < len(text) else "")
-    return " ".join("".join(out).split())
-
-
-def _best_window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """The window of about ``SNIPPET_CHARS`` holding the most matches, cut at spaces."""
-    best_first, best_count = 0, 0
-    last = 0
-    for first in range(len(spans)):
-        last = max(last, first)
-        while last < len(spans) and spans[last][1] - spans[first][0] <= SNIPPET_CHARS - 40:
-            last += 1
-        if last - first > best_count:
-            best_first, best_count = first, last - first
-    if best_count == 0:  # a single match longer than the window
-        best_count = 1
-    matched_from = spans[best_first][0]
-    matched_to = spans[best_first + best_count - 1][1]
-    room = max(0, SNIPPET_CHARS - (matched_to - matched_from))
-    start = max(0, matched_from - min(room // 2, 60))
-    end = min(len(text), max(start + SNIPPET_CHARS, matched_to))
-    if start > 0:
-        cut = text.find(" ", start, matched_from)
-        start = cut + 1 if cut != -1 else start
-    if end < len(text):
-        cut = text.rfind(" ", matched_to, end)
-        end = cut if cut != -1 else end
-    return start, end
