@@ -56,3 +56,41 @@ def test_unknown_terms_and_empty_clauses_score_nothing(whoosh_searcher):
     scorer = PostingScorer(whoosh_searcher, FIELD_WEIGHTS)
     assert scorer.top({("body", ("zzzzzz",)): 1.0}, 5) == []
     assert scorer.top({}, 5) == []
+
+
+def test_same_results_on_an_index_updated_in_place(tmp_path):
+    """Several segments and deleted documents: what a per-article update leaves behind."""
+    from kb_build.articles import load_docs
+    from kb_build.index import article_fields, build_index
+
+    from .test_search import write_article
+
+    docs = tmp_path / "docs"
+    write_article(docs, "posta-lenta", "Posta lenta in arrivo", "La posta arriva lenta, la casella è piena.")
+    write_article(docs, "posta-persa", "Posta persa", "Messaggi di posta persi nella casella.")
+    write_article(docs, "server-lento", "Server lento", "Il server dedicato risponde lento.")
+    index_dir = build_index(load_docs(docs).articles, tmp_path / "index")
+    searcher = Searcher(index_dir)
+    assert [hit.slug for hit in searcher.search("posta lenta")][:1] == ["posta-lenta"]
+
+    write_article(docs, "posta-lenta", "Posta veloce", "Ora la posta arriva subito.")
+    changed = next(a for a in load_docs(docs).articles if a.slug == "posta-lenta")
+    ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    writer = ix.writer()
+    writer.update_document(**article_fields(changed))
+    writer.commit(merge=False)
+    ix.close()
+
+    ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    with ix.searcher() as whoosh_searcher:
+        assert len(whoosh_searcher.reader().leaf_readers()) == 2
+        scorer = PostingScorer(whoosh_searcher, FIELD_WEIGHTS)
+        clauses = {("body", ("post",)): 1.0, ("title", ("post",)): 2.0, ("body", ("lent",)): 1.0}
+        ours, theirs = scorer.top(clauses, 5), whoosh_top(whoosh_searcher, clauses, 5)
+        assert [d for d, _ in ours] == [d for d, _ in theirs] and len(ours) == 3
+        assert [s for _, s in ours] == pytest.approx([s for _, s in theirs])
+    ix.close()
+    # The long-lived searcher notices the update and no longer finds the old text.
+    assert [hit.title for hit in searcher.search("posta veloce")][:1] == ["Posta veloce"]
+    assert "Posta lenta in arrivo" not in [hit.title for hit in searcher.search("posta lenta")]
+    searcher.close()
