@@ -144,8 +144,9 @@ def search(query, as_json, limit, index_dir, config_file):
     """
     from .search import IndexUnavailable, Searcher
 
+    searcher = Searcher(index_dir or project(config_file).index_dir)
     try:
-        searcher = Searcher(index_dir or project(config_file).index_dir)
+        searcher.check()
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     queries = _stdin_lines() if query == "-" else [query]

@@ -81,7 +81,7 @@ class PostingScorer:
             return np.empty(0, dtype=np.int64), np.empty(0)
         ids: list[int] = []
         tfs: list[float] = []
-        for block_ids, block_weights in _blocks(searcher.postings(field, text)):  # no deleted docs
+        for block_ids, block_weights in _blocks(searcher.reader().postings(field, text)):  # no deleted docs
             ids.extend(block_ids)
             tfs.extend(block_weights)
         docnums = np.array(ids, dtype=np.int64)

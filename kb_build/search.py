@@ -89,16 +89,23 @@ class Searcher:
     caches are plain dicts, and the work is pure Python, so threads would not run queries
     in parallel anyway).
     Before each query one ``stat()`` tells whether the index was rebuilt or updated; if
-    so, the new one is opened. Raises :class:`IndexUnavailable` when there is no usable
-    index, at construction and at any later query.
+    so, the new one is opened. Raises :class:`IndexUnavailable` from :meth:`search` and
+    :meth:`check` while there is no usable index.
     """
 
     def __init__(self, index_dir: str | os.PathLike):
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._opened: _Opened | None = None
+
+    def check(self) -> int:
+        """Open the index now (or raise :class:`IndexUnavailable`); the number of articles.
+
+        Searching does this by itself; call it to fail fast at startup or in a health check.
+        A searcher created before the index exists works as soon as it is built.
+        """
         with self._lock:
-            self._current()
+            return self._current().searcher.doc_count()
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         """The best articles for ``query`` (any text), best first; ``[]`` if nothing matches."""

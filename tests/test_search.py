@@ -223,9 +223,15 @@ def test_query_syntax_is_plain_text(searcher):
 # Index lifecycle: missing, corrupt, rebuilt, swapped
 
 
-def test_missing_index_says_how_to_build_it(tmp_path):
+def test_missing_index_says_how_to_build_it_and_is_found_once_built(tmp_path):
+    searcher = Searcher(tmp_path / "index")  # an intake may start before the first build
     with pytest.raises(IndexUnavailable, match=r"no search index at .*: build it with `kb build`"):
-        Searcher(tmp_path / "nothing-here")
+        searcher.search("backup")
+    with pytest.raises(IndexUnavailable, match="kb build"):
+        searcher.check()
+    small_index(tmp_path, {"backup-siti": ("Backup dei siti web", "Copie giornaliere.")})
+    assert searcher.check() == 1
+    assert slugs(searcher.search("backup")) == ["backup-siti"]
 
 
 @pytest.mark.parametrize("damage", ["garbage toc", "no segment", "empty folder", "no synonyms"])

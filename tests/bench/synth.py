@@ -5,10 +5,14 @@
 Articles have valid front matter for our model (``kb check`` passes: unique titles and
 slugs, known categories, services and request types, summaries <= 160 characters) and an
 Italian-like body: real support vocabulary mixed with generated Italian-sounding words,
-drawn with a Zipf distribution so the index sees a realistic, growing vocabulary (about
-25,000 distinct words at 5,000 articles) rather than a handful of words repeated. The same
-``seed`` and ``count`` always give byte-identical files; article ``n`` does not depend on
-``count``, so the 100-article KB is a prefix of the 1,000-article one.
+drawn with a Zipf distribution within 40 topics, so the index sees a realistic, growing
+vocabulary (about 36,000 distinct words at 5,000 articles, the commonest in about half of
+them) rather than a handful of words repeated in every article. The same ``seed`` and
+``count`` always give byte-identical files; article ``n`` does not depend on ``count``,
+so the 100-article KB is a prefix of the 1,000-article one.
+
+:func:`generate` writes the articles plus ``docs/index.md`` and one ``index.md`` per
+category, so a copy of ``mkdocs.yml`` and ``overrides/`` next to ``docs/`` builds a site.
 """
 
 from __future__ import annotations
