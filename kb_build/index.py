@@ -116,8 +116,8 @@ def write_index(articles: Iterable[Article], target: Path, synonyms_file: Path =
 def build_index(articles: Iterable[Article], index_dir: str | os.PathLike, synonyms_file: Path = SYNONYMS_FILE) -> Path:
     """Build the index of ``articles`` aside, then swap it into ``index_dir`` atomically.
 
-    Raises :class:`IndexBuildError` (with ``file:line`` for synonym problems); the
-    previous index stays searchable in that case.
+    Raises :class:`IndexBuildError` (with ``file:line`` for synonym problems, or the
+    file-system error); the previous index stays searchable in that case.
     """
     final = Path(index_dir)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -128,8 +128,15 @@ def build_index(articles: Iterable[Article], index_dir: str | os.PathLike, synon
     except SynonymError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise IndexBuildError(f"search synonyms: {exc}") from exc
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise IndexBuildError(f"cannot write the search index next to {final}: {exc}") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    swap_in(staging, final)
+    try:
+        swap_in(staging, final)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise IndexBuildError(f"cannot replace the search index {final}: {exc}") from exc
     return final

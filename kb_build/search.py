@@ -81,9 +81,9 @@ class Hit:
 class Searcher:
     """Searches one index directory; reuse one per process.
 
-    Opening reads the index vocabulary and field lengths (30 ms for the real KB, about
-    0.5 s for 5,000 articles) and the scores of each term are cached on first use, so a
-    long-lived searcher gets faster, and a new one per query would be slow.
+    Opening reads the index vocabulary and field lengths (about 30 ms for the real KB,
+    0.4-1.3 s for 5,000 articles) and the scores of each term are cached on first use,
+    so a long-lived searcher gets faster, and a new one per query would be slow.
 
     Thread-safe: queries are serialised by a lock (Whoosh readers share file handles, the
     caches are plain dicts, and the work is pure Python, so threads would not run queries
@@ -111,13 +111,17 @@ class Searcher:
         """The best articles for ``query`` (any text), best first; ``[]`` if nothing matches."""
         limit = max(1, min(int(limit), MAX_LIMIT))
         with self._lock:
-            opened = self._current()
             try:
-                return opened.search(query, limit)
-            except OSError:
-                # The index was swapped while we read it: read the new one.
-                self._close()
                 return self._current().search(query, limit)
+            except OSError:
+                self._close()  # swapped or removed while we read it: look again
+            try:
+                return self._current().search(query, limit)
+            except OSError as exc:
+                raise IndexUnavailable(
+                    f"cannot read the search index at {self.index_dir} ({exc}): "
+                    "rebuild it with `kb build` (or `mkdocs build`)"
+                ) from exc
 
     def close(self) -> None:
         with self._lock:

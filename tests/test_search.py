@@ -293,7 +293,7 @@ def test_failed_build_leaves_the_previous_index_searchable(tmp_path, monkeypatch
         return real_fields(article)
 
     monkeypatch.setattr(index_module, "article_fields", failing_fields)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexBuildError, match=f"cannot write the search index next to {index_dir}: disk full"):
         build_index(load_docs(docs).articles, index_dir)
     assert len(calls) == 2
     assert searcher.search("backup") == before and before
