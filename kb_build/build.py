@@ -2,7 +2,8 @@
 
 ``mkdocs build`` empties ``site_dir`` before it writes; a build that then fails would leave
 customers with half a site. Here MkDocs writes into a sibling folder, and only a build
-that succeeded replaces the published one.
+that succeeded replaces the published one. The ``kb`` plugin is told to stage the search
+index the same way, so the site and the index are replaced together or not at all.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import logging
 import os
 import shutil
 from pathlib import Path
+
+from .swap import swap_in
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner (PITFALLS.md)
 
@@ -26,15 +29,6 @@ class _Collect(logging.Handler):
 
     def emit(self, record):
         self.messages.append(record.getMessage())
-
-
-def swap_in(new: Path, final: Path) -> None:
-    """Replace ``final`` with ``new`` (both on one filesystem); the old copy is removed last."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> Path:
@@ -54,12 +48,19 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> P
         staging = final.with_name(f".{final.name}.building-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         config.site_dir = str(staging)
+        kb_plugin = config.plugins.get("kb")
+        if kb_plugin is not None:
+            kb_plugin.stage_index = True
         try:
             build(config)
         except (Abort, Exception) as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            if kb_plugin is not None:
+                kb_plugin.discard_staged_index()
             details = "\n".join(m for m in collect.messages if m) or str(exc)
-            raise BuildError(f"build failed, the previous site is unchanged:\n{details}") from exc
+            raise BuildError(f"build failed, the previous site and search index are unchanged:\n{details}") from exc
+        if kb_plugin is not None:
+            kb_plugin.publish_staged_index()
         swap_in(staging, final)
         return final
     finally:

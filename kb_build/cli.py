@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -116,6 +119,79 @@ def build(config_file, strict):
     except BuildError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"site built in {site_dir}")
+    index_dir = project(config_file).index_dir
+    if index_dir.is_dir():
+        click.echo(f"search index built in {index_dir}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of results (with '-': one array per line).")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50), help="Results per query.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The index folder (default: index_dir of the kb plugin in mkdocs.yml).",
+)
+@config_option
+def search(query, as_json, limit, index_dir, config_file):
+    """Search the articles the way the intake does.
+
+    QUERY is any text, as a customer would type it. With '-' one query per line is read
+    from standard input; with --json each line's results are printed as one JSON array
+    per line, in order (for evaluation scripts).
+    """
+    from .search import IndexUnavailable, Searcher
+
+    searcher = Searcher(index_dir or project(config_file).index_dir)
+    try:
+        searcher.check()
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    queries = _stdin_lines() if query == "-" else [query]
+    with searcher:
+        for text in queries:
+            try:
+                hits = searcher.search(text, limit=limit)
+            except IndexUnavailable as exc:
+                raise click.ClickException(str(exc)) from exc
+            if as_json:
+                click.echo(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False))
+                sys.stdout.flush()
+            else:
+                if query == "-":
+                    click.echo(f"== {text}")
+                _print_hits(hits)
+
+
+def _stdin_lines():
+    """Lines of standard input as they arrive; bytes that are not UTF-8 become U+FFFD."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:
+        for line in sys.stdin:
+            yield line.rstrip("\r\n")
+        return
+    for raw in binary:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def _print_hits(hits) -> None:
+    if not hits:
+        click.echo("no results")
+    for number, hit in enumerate(hits, start=1):
+        click.echo(f"{number}. {hit.title}")
+        click.echo(f"   {hit.url}  (score {hit.score:.2f})")
+        click.echo(f"   {_terminal_snippet(hit.snippet)}")
+
+
+def _terminal_snippet(snippet: str) -> str:
+    """The HTML snippet for a terminal: marks in bold, entities decoded."""
+    parts = re.split(r"<mark>(.*?)</mark>", snippet)
+    return "".join(
+        click.style(html.unescape(part), bold=True) if odd else html.unescape(part)
+        for odd, part in ((n % 2 == 1, p) for n, p in enumerate(parts))
+    )
 
 
 def main():  # pragma: no cover - console entry

@@ -1,11 +1,13 @@
 """The ``kb`` MkDocs plugin: keeps the site, the checks and the search index in step.
 
-Thin by design: the work is done by :mod:`kb_build.checks` (validation); the hooks
-only call it at the right moment.
+Thin by design: the work is done by :mod:`kb_build.checks` (validation) and
+:mod:`kb_build.index` (the search index); the hooks only call them at the right moment.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from mkdocs.config import base
@@ -17,11 +19,13 @@ from mkdocs.structure.pages import Page
 
 from .articles import Article
 from .catalog import load_catalog
+from .analysis import SYNONYMS_FILE
 from .checks import check_docs
 from .config import DEFAULT_INDEX_DIR
+from .index import IndexBuildError, build_index
+from .swap import swap_in
 
 log = get_plugin_logger(__name__)
-
 
 
 class KBConfig(base.Config):
@@ -43,6 +47,10 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.articles: list[Article] = []
         self.root = Path.cwd()
         self.short_sections: dict[int, Page | None] = {}
+        # `kb build` sets stage_index: the index is then written aside and published by
+        # publish_staged_index() only once the whole build (site included) succeeded.
+        self.stage_index = False
+        self.staged_index: Path | None = None
 
     def on_config(self, config):
         """Resolve our paths against mkdocs.yml's folder and check that they exist."""
@@ -139,6 +147,36 @@ class KBPlugin(BasePlugin[KBConfig]):
                 + f'<div class="kb-article-list" markdown>\n\n{listing}\n\n</div>\n'
             )
         return markdown
+
+    def on_post_build(self, config):
+        """Build the search index from the articles checked in on_pre_build."""
+        target = self.index_dir
+        if self.stage_index:
+            target = self.index_dir.with_name(f".{self.index_dir.name}.staged-{os.getpid()}")
+            shutil.rmtree(target, ignore_errors=True)
+            self.staged_index = target
+        try:
+            build_index(self.articles, target)
+        except IndexBuildError as exc:
+            raise PluginError(str(exc)) from exc
+        log.info(f"search index: {len(self.articles)} articles written to {target}")
+
+    def on_serve(self, server, config, builder):
+        """Rebuild on save of the synonym table too, so writers see its effect live."""
+        server.watch(str(SYNONYMS_FILE))
+        return server
+
+    def publish_staged_index(self) -> None:
+        """Swap the index staged by a successful `kb build` into place."""
+        if self.staged_index is not None:
+            swap_in(self.staged_index, self.index_dir)
+            self.staged_index = None
+
+    def discard_staged_index(self) -> None:
+        """Forget the index staged by a failed `kb build`; the published one is untouched."""
+        if self.staged_index is not None:
+            shutil.rmtree(self.staged_index, ignore_errors=True)
+            self.staged_index = None
 
 
 def _nav_rank(item, order: dict[str, int]) -> tuple[int, int]:

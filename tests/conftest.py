@@ -248,3 +248,12 @@ def phone_page(browser):
     page = context.new_page()
     yield page
     context.close()
+@pytest.fixture(scope="session")
+def kb_index(tmp_path_factory) -> Path:
+    """The search index built from the committed docs/, as `kb build` would (read-only: share it)."""
+    from kb_build.articles import load_docs
+    from kb_build.index import build_index
+
+    docs = load_docs(ROOT / "docs")
+    assert docs.articles and not docs.problems, docs.problems
+    return build_index(docs.articles, tmp_path_factory.mktemp("kb") / "kb-index")
