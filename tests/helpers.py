@@ -179,3 +179,16 @@ def search_results(page, container: str = BUILTIN_RESULTS, timeout_ms: int = 10_
         previous = current
         page.wait_for_timeout(250)
     raise AssertionError(f"no stable search results in {container} after {timeout_ms} ms (last: {previous})")
+
+
+def make_project(target: Path) -> Path:
+    """What a writer's checkout holds, copied to ``target`` (no git history): mkdocs.yml,
+    docs/, overrides/ and the intake's form definitions that articles' ticket_form names."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", target)
+    shutil.copytree(ROOT / "docs", target / "docs")
+    shutil.copytree(ROOT / "overrides", target / "overrides")
+    shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
+    return target

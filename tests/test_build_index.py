@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from kb_build.cli import cli
 from kb_build.plugin import KBPlugin
 from kb_build.search import Searcher
 
-from .helpers import ROOT
+from .helpers import make_project
 
 EMAIL = "come-richiedere-assistenza-servizi-email"
 NEW_ARTICLE = """---
@@ -28,11 +27,8 @@ I certificati zebrati si rinnovano da soli.
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """A copy of the site project (mkdocs.yml, docs/, overrides/) to build in isolation."""
-    for name in ("docs", "overrides"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    return tmp_path
+    """A copy of the site project to build in isolation."""
+    return make_project(tmp_path)
 
 
 def kb_build(project: Path):

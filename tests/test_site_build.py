@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .helpers import ROOT
+from .helpers import ROOT, make_project
 
 KB = Path(sys.executable).parent / "kb"
 EMAIL_ARTICLE = Path("docs/email/come-richiedere-assistenza-servizi-email.md")
@@ -35,16 +35,6 @@ tags: [outlook]
 
 Apri Outlook e aggiungi un nuovo account di posta.
 """
-
-
-def make_project(target: Path) -> Path:
-    """What a writer's checkout holds: mkdocs.yml, docs/, overrides/, the intake's form names (no git history)."""
-    target.mkdir(parents=True)
-    shutil.copy(ROOT / "mkdocs.yml", target)
-    shutil.copytree(ROOT / "docs", target / "docs")
-    shutil.copytree(ROOT / "overrides", target / "overrides")
-    shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
-    return target
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
