@@ -312,7 +312,7 @@ class DefinitionForm(FlaskForm):
 
     definition: ClassVar[FormDefinition]
     #: Fields whose only error comes from a provider rule (set by :meth:`validate`).
-    rule_refused: frozenset[str] | set[str] = frozenset()
+    rule_refused: frozenset[str] = frozenset()
 
     class Meta:
         # WTForms' own Italian catalogue for the few messages we do not write ourselves.
@@ -338,12 +338,14 @@ class DefinitionForm(FlaskForm):
                 # One message per field, the first: the customer fixes one thing at a time.
                 form_field.errors = form_field.errors[:1]
         # Then the provider's rules on the answers that passed (e.g. the 15-day notice).
-        self.rule_refused = set()
+        self.rule_refused = frozenset()
+        refused = set()
         for name, message in extras.problems(self.definition.extras, self.valid_values()).items():
             if name in self._fields and name not in hidden and not self[name].errors:
                 self[name].errors = [message]
-                self.rule_refused.add(name)
+                refused.add(name)
                 success = False
+        self.rule_refused = frozenset(refused)
         return success
 
     @property

@@ -183,10 +183,6 @@ class FormDefinition:
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
 
-    def extras_after(self, field_name: str) -> list[str]:
-        """The extras whose panel is shown right after field ``field_name``."""
-        return [name for name, after in self.extra_places if after == field_name]
-
     @property
     def department_label(self) -> str:
         return DEPARTMENTS[self.department]

@@ -55,7 +55,7 @@ def fields_to_send(definition: FormDefinition, extra: extras.Extra) -> tuple[str
 
 
 def regions(
-    definition: FormDefinition, values: Mapping[str, Any], focus: str | None = None, blocked: frozenset[str] | set[str] = frozenset()
+    definition: FormDefinition, values: Mapping[str, Any], focus: str | None = None, blocked: set[str] | frozenset[str] = frozenset()
 ) -> dict[str, list[Region]]:
     """The regions by the field they follow, each with its panel computed from ``values``
     (none for the ``blocked`` extras, whose answers have errors)."""
