@@ -49,9 +49,10 @@ def create_app(test_config: dict | None = None):
     else:
         app.config.from_mapping(test_config)
 
-    from . import errors, forms, views
+    from . import errors, forms, panels, views
 
     forms.init_app(app)
     errors.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(panels.bp)
     return app

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, ClassVar
 
-from flask import current_app
+from flask import current_app, request
 from flask_wtf import FlaskForm
 from wtforms import fields as wtf
+from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from . import extras
 from .attachments import ACCEPT_ATTRIBUTE, Attachment, chosen_files
@@ -28,7 +29,7 @@ from .formspec import CHOICE_TYPES, Deflection, FieldSpec, FormDefinition, FormD
 from .validators import Attachments, DateRange, Domain, EmailAddress, EmailList, SpecificSubject, split_list
 
 PLACEHOLDER_CHOICE = "— Scegliete —"
-VALIDATOR_ORDER = ["specific_subject", "date_range", "length"]
+VALIDATOR_ORDER = ["specific_subject", "date_range", "range", "length"]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 TIME_FORMATS = ["%H:%M", "%H.%M"]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
@@ -38,6 +39,7 @@ INVALID_MESSAGES = {
     "time": "Ora non valida: usate il formato hh:mm (ad esempio 14:30).",
     "datetime": "Data e ora non valide: usate il formato gg/mm/aaaa hh:mm.",
     "priority": "La priorità può essere solo «bassa» o «normale».",
+    "number": "Scrivete un numero intero, senza decimali né unità di misura (ad esempio 30).",
 }
 
 
@@ -58,6 +60,14 @@ def invalid_choice_message(spec: FieldSpec) -> str:
     if spec.type == "priority":
         return INVALID_MESSAGES["priority"]
     return f"Scegliete una delle risposte proposte per «{spec.label}»."
+
+
+def range_message(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return "Scrivete un numero da %(min)s a %(max)s."
+    if minimum is not None:
+        return "Scrivete un numero non inferiore a %(min)s."
+    return "Scrivete un numero non superiore a %(max)s."
 
 
 def length_message(minimum: int | None, maximum: int | None) -> str:
@@ -85,6 +95,13 @@ class ChoiceSelectField(_ChoiceMixin, wtf.SelectField):
 
 class ChoiceRadioField(_ChoiceMixin, wtf.RadioField):
     pass
+
+
+class WholeNumberField(wtf.IntegerField):
+    """A whole number typed in a text box with the numeric keypad (``type=number`` changes its
+    value on a scroll and hides what was typed wrong, so the box is plain text)."""
+
+    widget = widgets.TextInput()
 
 
 class Required(DataRequired):
@@ -144,6 +161,10 @@ def _validators(spec: FieldSpec) -> list:
             chain.append(SpecificSubject(message=validator.message))
         elif validator.name == "date_range":
             chain.append(DateRange(options.get("min_days"), options.get("max_days"), message=validator.message))
+        elif validator.name == "range":
+            minimum, maximum = options.get("min"), options.get("max")
+            message = validator.message.replace("%", "%%") if validator.message else range_message(minimum, maximum)
+            chain.append(NumberRange(min=minimum, max=maximum, message=message))
     return chain
 
 
@@ -163,6 +184,8 @@ def _render_kw(spec: FieldSpec) -> dict[str, Any]:
         kw.setdefault("autocomplete", "off")
     if spec.type == "textarea":
         kw["rows"] = 5
+    if spec.type == "number":
+        kw.update(inputmode="numeric", autocomplete=spec.autocomplete or "off", spellcheck="false")
     if spec.type == "files":
         kw.update(multiple=True, accept=ACCEPT_ATTRIBUTE)
     return kw
@@ -202,6 +225,8 @@ def make_field(spec: FieldSpec, definition: FormDefinition):
             )
         case "checkbox":
             return wtf.BooleanField(**common)
+        case "number":
+            return WholeNumberField(invalid_value_message=invalid or INVALID_MESSAGES["number"], **common)
         case "date":
             return wtf.DateField(format=DATE_FORMATS, invalid_value_message=invalid or INVALID_MESSAGES["date"], **common)
         case "time":
@@ -219,12 +244,17 @@ def make_field(spec: FieldSpec, definition: FormDefinition):
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer of a valid request: the value as typed/chosen, and as shown to people."""
+    """One answer of a valid request: the value as typed/chosen, and as shown to people.
+
+    ``computed`` answers are the panels (the cost estimate, the timeline) as text: they are
+    not typed by the customer, but the ticket and its e-mails carry them like the others.
+    """
 
     name: str
     label: str
     value: Any
     display: str
+    computed: bool = False
 
 
 @dataclass
@@ -281,6 +311,8 @@ class DefinitionForm(FlaskForm):
     """Base class of every generated form; ``definition`` is set by :func:`build_form`."""
 
     definition: ClassVar[FormDefinition]
+    #: Fields whose only error comes from a provider rule (set by :meth:`validate`).
+    rule_refused: frozenset[str] = frozenset()
 
     class Meta:
         # WTForms' own Italian catalogue for the few messages we do not write ourselves.
@@ -305,7 +337,34 @@ class DefinitionForm(FlaskForm):
                 success = False
                 # One message per field, the first: the customer fixes one thing at a time.
                 form_field.errors = form_field.errors[:1]
+        # Then the provider's rules on the answers that passed (e.g. the 15-day notice).
+        self.rule_refused = frozenset()
+        refused = set()
+        for name, message in extras.problems(self.definition.extras, self.valid_values()).items():
+            if name in self._fields and name not in hidden and not self[name].errors:
+                self[name].errors = [message]
+                refused.add(name)
+                success = False
+        self.rule_refused = frozenset(refused)
         return success
+
+    @property
+    def preview_requested(self) -> str | None:
+        """The extra whose "Calcola" button sent the form (no JavaScript), if one did."""
+        name = request.form.get(PREVIEW_BUTTON) if request else None
+        return name if name in self.definition.extras else None
+
+    def validate_for_preview(self, extra_names) -> None:
+        """Validate only what the panels of ``extra_names`` read, for a preview.
+
+        Errors stay on those fields only, and only where the customer typed or picked
+        something: fields not reached yet get no message.
+        """
+        self.validate()
+        keep = {name for extra in extra_names for name in extras.get(extra).input_names}
+        for name, form_field in self._fields.items():
+            if name not in keep or not typed(form_field):
+                form_field.errors = []
 
     @property
     def csrf_failed(self) -> bool:
@@ -348,12 +407,28 @@ class DefinitionForm(FlaskForm):
         return found
 
     def valid_values(self) -> dict[str, Any]:
-        """Shown fields without errors: what the extras panels may compute from."""
+        """Shown fields without errors: what the extras panels may compute from.
+
+        An answer refused only by a rule stays in: the panel explains the refusal (e.g. the
+        timeline says why the proposed switch date does not work).
+        """
         visible = self.visible_names()
+        refused = self.rule_refused
         return {
             spec.name: self[spec.name].data
             for spec in self.definition.fields
-            if spec.name in visible and not self[spec.name].errors and spec.type != "files"
+            if spec.name in visible
+            and (not self[spec.name].errors or spec.name in refused)
+            and spec.type != "files"
+        }
+
+    def blocked_extras(self) -> set[str]:
+        """Extras with an answer refused by its own format (not by a rule): no panel for them,
+        since one computed without that answer would mislead (31 minutes when "3x" hours were typed)."""
+        return {
+            name
+            for name in self.definition.extras
+            if any(self[f].errors and f not in self.rule_refused for f in extras.get(name).input_names if f in self._fields)
         }
 
     def panels(self) -> list[extras.Panel]:
@@ -377,7 +452,19 @@ class DefinitionForm(FlaskForm):
             if value in (None, "") and spec.type != "checkbox":
                 continue
             answers.append(Answer(spec.name, spec.label, value, display_value(spec, value)))
-        return Submission(self.definition, answers, attachments, self.panels())
+        panels = self.panels()
+        for panel in panels:
+            text = panel.text()
+            answers.append(Answer(panel.name, panel.title, text, text, computed=True))
+        return Submission(self.definition, answers, attachments, panels)
+
+
+PREVIEW_BUTTON = "calcola"
+
+
+def typed(form_field) -> bool:
+    """Whether the customer typed or picked something in ``form_field``."""
+    return any(isinstance(v, str) and v.strip() for v in form_field.raw_data or [])
 
 
 CSRF_MESSAGE = (

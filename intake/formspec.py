@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from . import extras as extras_registry
+from . import rule_panels  # noqa: F401 - registers the built-in panels that definitions may name
 
 DEPARTMENTS = {
     "helpdesk": "Assistenza Tecnica",
@@ -37,6 +38,7 @@ FIELD_TYPES = {
     "date": "a date",
     "time": "a time of day",
     "datetime": "a date and a time",
+    "number": "a whole number, e.g. hours or minutes (range with the range validator)",
     "priority": "the ticket priority, bassa or normale (choices are fixed)",
     "files": "attachments (size and type limits apply)",
 }
@@ -48,6 +50,7 @@ VALIDATORS = {
     "length": ({"text", "textarea", "email", "emails", "domain"}, {"min", "max", "message"}),
     "specific_subject": ({"text"}, {"message"}),
     "date_range": ({"date", "datetime"}, {"min_days", "max_days", "message"}),
+    "range": ({"number"}, {"min", "max", "message"}),
 }
 
 # Keys that only some field types accept.
@@ -72,6 +75,7 @@ SECTION_KEYS = {"legend", "help", "fields"}
 SUGGEST_KEYS = {"categories", "tags"}
 DEFLECTION_KEYS = {"reason", "when", "title", "message"}
 CONDITION_KEYS = {"field", "equals"}
+EXTRA_KEYS = {"name", "after"}
 
 # Fields every request type must have, because a ticket cannot exist without them:
 # the address replies go to, and the subject that routes the ticket.
@@ -83,7 +87,8 @@ CONTRACT_FIELDS = {
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 FORM_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 REASON_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-RESERVED_NAMES = {"csrf_token", "submit", "tipo", "articolo"}
+# "calcola" is the name of the buttons that compute a panel without JavaScript.
+RESERVED_NAMES = {"csrf_token", "submit", "tipo", "articolo", "calcola"}
 SUMMARY_MAX = 160
 
 
@@ -167,6 +172,8 @@ class FormDefinition:
     suggest_tags: tuple[str, ...] = ()
     deflections: tuple[Deflection, ...] = ()
     extras: tuple[str, ...] = ()
+    # (extra name, field it is shown after), one per extra, in the order of ``extras``.
+    extra_places: tuple[tuple[str, str], ...] = ()
     source: str = ""
 
     @property
@@ -383,7 +390,7 @@ def _definition(name: str, raw: _Mapping, check: _Checker, path: Path) -> FormDe
     _check_conditions(fields, by_name, check)
     _check_contract(fields, by_name, raw, check)
     deflections = _deflections(raw.get("deflections"), raw, by_name, fields, check)
-    extras = _extras(raw.get("extras"), raw, check)
+    extras, extra_places = _extras(raw.get("extras"), raw, by_name, fields, check)
 
     if check.problems:
         return None
@@ -400,6 +407,7 @@ def _definition(name: str, raw: _Mapping, check: _Checker, path: Path) -> FormDe
         suggest_tags=tags,
         deflections=deflections,
         extras=extras,
+        extra_places=extra_places,
         source=str(path),
     )
 
@@ -604,8 +612,8 @@ def _validators(raw, ftype: str, check: _Checker, name: str) -> tuple[ValidatorS
             check.problem(line, f"options of '{vname}' must be whole numbers, not {numbers!r}", name)
             continue
         low, high = numbers.get("min", numbers.get("min_days")), numbers.get("max", numbers.get("max_days"))
-        if vname == "length" and not numbers:
-            check.problem(line, "validator 'length' needs 'min' and/or 'max'", name)
+        if vname in ("length", "range") and not numbers:
+            check.problem(line, f"validator '{vname}' needs 'min' and/or 'max'", name)
             continue
         if low is not None and high is not None and low > high:
             check.problem(line, f"validator '{vname}': the minimum ({low}) is above the maximum ({high})", name)
@@ -729,14 +737,63 @@ def _deflections(value, raw, by_name, fields, check: _Checker) -> tuple[Deflecti
     return tuple(found)
 
 
-def _extras(value, raw, check: _Checker) -> tuple[str, ...]:
-    names = _string_list(value, raw, "extras", check, "panel names")
-    known = extras_registry.names()
-    for extra in names:
-        if extra not in known:
-            check.problem(
-                check.line_of(raw, "extras"),
-                f"unknown extra panel {extra!r} (registered: {', '.join(sorted(known)) or 'none yet'}; see intake/extras.py)",
-            )
-    return names
+def _extras(value, raw, by_name, fields, check: _Checker) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``extras:`` items are names, or ``{name: ..., after: <field>}`` to place the panel.
 
+    Each extra must be registered, and the definition must have the fields it reads with
+    the types and choice values its rule accepts: a mismatch would silently show no panel.
+    """
+    if value is None:
+        return (), ()
+    line = check.line_of(raw, "extras")
+    if not isinstance(value, list):
+        check.problem(line, "'extras' must be a list of panel names, e.g. [stima_costi]")
+        return (), ()
+    known = extras_registry.names()
+    names: list[str] = []
+    places: list[tuple[str, str]] = []
+    for item in value:
+        item_line = getattr(item, "line", line)
+        after = None
+        if isinstance(item, _Mapping):
+            check.unknown_keys(item, EXTRA_KEYS, "an extra")
+            name, after = item.get("name"), item.get("after")
+        else:
+            name = item
+        if not isinstance(name, str) or not name.strip():
+            check.problem(item_line, f"each extra must be a panel name or {{name: ..., after: <field>}}, not {item!r}")
+            continue
+        if name not in known:
+            check.problem(
+                item_line,
+                f"unknown extra panel {name!r} (registered: {', '.join(sorted(known)) or 'none yet'}; see intake/extras.py)",
+            )
+            continue
+        if name in names:
+            check.problem(item_line, f"extra panel '{name}' is listed twice: keep only one")
+            continue
+        extra = extras_registry.get(name)
+        for needed in extra.inputs:
+            spec = by_name.get(needed.name)
+            wrong = spec is not None and (
+                spec.type not in needed.types or (needed.values and not {c.value for c in spec.choices} <= set(needed.values))
+            )
+            if spec is None or wrong:
+                got = "it is missing" if spec is None else f"it is a {spec.type} field" + (
+                    f" with choices {', '.join(c.value for c in spec.choices)}" if spec.choices else ""
+                )
+                check.problem(item_line, f"extra panel '{name}' reads field '{needed.name}', {needed.describe()}, but {got}")
+        if after is None:
+            after = extra.after if extra.after in by_name else next(
+                (f.name for f in reversed(fields) if f.name in extra.input_names), fields[-1].name if fields else ""
+            )
+        elif not isinstance(after, str) or after not in by_name:
+            check.problem(
+                check.line_of(item, "after"),
+                f"extra panel '{name}': 'after' names {after!r}, which is not a field of this form "
+                f"(fields: {', '.join(f.name for f in fields)})",
+            )
+            continue
+        names.append(name)
+        places.append((name, after))
+    return tuple(names), tuple(places)

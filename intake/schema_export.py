@@ -28,6 +28,10 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
         schema["oneOf"] = [{"const": c.value, "title": c.label} for c in spec.choices]
     elif spec.type == "checkbox":
         schema["type"] = "boolean"
+    elif spec.type == "number":
+        # A number in JSON, or its digits as the HTML form sends them (the range applies to numbers).
+        schema["type"] = ["integer", "string"]
+        schema["pattern"] = r"^[0-9]+$"
     elif spec.type == "files":
         schema["type"] = "array"
         schema["items"] = {
@@ -59,6 +63,12 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
             schema["minLength"] = length.options["min"]
         if "max" in length.options:
             schema["maxLength"] = length.options["max"]
+    number_range = spec.validator("range")
+    if number_range is not None:
+        if "min" in number_range.options:
+            schema["minimum"] = number_range.options["min"]
+        if "max" in number_range.options:
+            schema["maximum"] = number_range.options["max"]
     if spec.show_if is not None:
         schema["x-show-if"] = {"field": spec.show_if.field, "equals": list(spec.show_if.values)}
     return schema

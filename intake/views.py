@@ -6,6 +6,7 @@ from blinker import Namespace
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from . import panels
 from .attachments import ALLOWED_DESCRIPTION, human_size
 from .formspec import Condition, Deflection, FormDefinition
 from .forms import DefinitionForm, RequestType, Submission, request_type, request_types
@@ -38,6 +39,9 @@ def form(tipo: str):
     form = item.form_class()
     if request.method == "GET":
         return render_form(item, form)
+    if form.preview_requested:  # "Calcola la stima" without JavaScript: show the panels, keep all
+        form.validate_for_preview(item.definition.extras)
+        return render_form(item, form, preview=form.preview_requested)
     if form.csrf_failed:
         form.validate()  # show every other problem at once as well
         return render_form(item, form, status=400)
@@ -75,17 +79,24 @@ def handle_valid_submission(submission: Submission):
     return render_template("forms/received.html", submission=submission, definition=submission.definition)
 
 
-def render_form(item: RequestType, form: DefinitionForm, status: int = 200, *, lost_values: bool = False):
-    """The form page; after a POST also the error summary and the computed panels."""
+def render_form(
+    item: RequestType, form: DefinitionForm, status: int = 200, *, lost_values: bool = False, preview: str | None = None
+):
+    """The form page; after a POST also the error summary and the computed panels.
+
+    A ``preview`` (the panel whose button was pressed) shows no error summary: only the
+    panel, with the focus on it, and the errors of the answers it reads.
+    """
     submitted = request.method == "POST"
+    values = form.valid_values() if submitted and not lost_values else {}
     return (
         render_template(
             "forms/form.html",
             definition=item.definition,
             form=form,
-            errors=form.error_list(),
+            errors=[] if preview else form.error_list(),
             files_lost=submitted and form.files_chosen(),
-            panels=form.panels() if submitted and not lost_values else [],
+            regions=panels.regions(item.definition, values, focus=preview, blocked=form.blocked_extras()),
             lost_values=lost_values,
             limits=attachment_limits(),
         ),

@@ -21,15 +21,19 @@ SAMPLE_TEXT = {
     "client_nome": "Thunderbird",
     "client_versione": "115.3",
 }
+# Dates some rules tie to another answer: the migration switch comes at least 15 days after
+# day X (data_comunicazione, which can only be today or earlier, so it becomes today).
+SAMPLE_DAYS = {"data_switch": 20}
 LONG_TEXT = "Da ieri mattina il problema si ripete ogni volta che proviamo, anche da altri computer."
 
 
 def _date_for(spec) -> str:
-    """A week from today, moved inside the field's date_range if it has one."""
+    """A week from today (or the field's SAMPLE_DAYS), moved inside the field's date_range if it has one."""
     rule = spec.validator("date_range")
     low = rule.options.get("min_days", 0) if rule else 0
     high = rule.options.get("max_days", 30) if rule else 30
-    return (today() + timedelta(days=min(max(7, low), high))).isoformat()
+    days = SAMPLE_DAYS.get(spec.name, 7)
+    return (today() + timedelta(days=min(max(days, low), high))).isoformat()
 
 
 def _value(spec, definition: FormDefinition):
@@ -55,6 +59,11 @@ def _value(spec, definition: FormDefinition):
         return _date_for(spec) + "T10:30"
     if spec.type == "files":
         return None
+    if spec.type == "number":
+        rule = spec.validator("range")
+        low = rule.options.get("min", 0) if rule else 0
+        high = rule.options.get("max", 1) if rule else 1
+        return str(min(max(1, low), high))
     if spec.name in SAMPLE_TEXT:
         return SAMPLE_TEXT[spec.name]
     length = spec.validator("length")

@@ -45,3 +45,17 @@ def test_forms_readme_documents_every_type_key_and_validator():
     readme = (DEFAULT_FORMS_DIR / "README.md").read_text(encoding="utf-8")
     for word in [*FIELD_TYPES, *VALIDATORS, *FIELD_KEYS, *TOP_KEYS]:
         assert f"`{word}`" in readme, word
+
+
+def test_forms_readme_documents_every_built_in_panel_and_its_fields():
+    from intake import extras
+
+    readme = (DEFAULT_FORMS_DIR / "README.md").read_text(encoding="utf-8")
+    built_in = [name for name in extras.names() if extras.get(name).compute.__module__ == "intake.rule_panels"]
+    assert built_in
+    for name in built_in:
+        assert f"| `{name}` |" in readme, name
+        for needed in extras.get(name).inputs:
+            assert f"`{needed.name}`" in readme, (name, needed.name)
+            for value in needed.values:
+                assert f"`{value}`" in readme, (name, needed.name, value)

@@ -38,12 +38,101 @@ def test_panel_is_computed_from_the_answers(tmp_path, echo_panel):
     answers = {"oggetto": "Errore di invio verso libero.it", "direzione": "trasmissione", "email": "a@example.it"}
     page = client.post("/modulo/prova", data=answers).get_data(as_text=True)
     assert "La richiesta è completa" in page
-    assert "<h2>Riepilogo calcolato</h2>" in page and "<dd>TRASMISSIONE</dd>" in page
+    assert '-title">Riepilogo calcolato</h2>' in page and "<dd>TRASMISSIONE</dd>" in page
     # also next to a form sent back with errors, from the answers that are valid
     page = client.post("/modulo/prova", data=answers | {"email": ""}).get_data(as_text=True)
     assert "<dd>TRASMISSIONE</dd>" in page and 'id="email-error"' in page
 
 
 def test_unknown_extra_stops_the_app(tmp_path):
-    with pytest.raises(FormDefinitionError, match=r"prova\.yaml:29: unknown extra panel 'stima_costi' \(registered: "):
-        make_client(tmp_path, VALID + "extras: [stima_costi]\n")
+    with pytest.raises(FormDefinitionError, match=r"prova\.yaml:29: unknown extra panel 'meteo' \(registered: .*stima_costi"):
+        make_client(tmp_path, VALID + "extras: [meteo]\n")
+
+
+# A request type that reads the migration panel's inputs (each case below spoils one thing).
+TIMELINE_FORM = VALID.replace(
+    "      - name: email\n",
+    """\
+      - name: data_comunicazione
+        type: date
+        label: Giorno X
+      - name: piano
+        type: radio
+        label: Piano
+        choices:
+          - {value: basic, label: Basic}
+          - {value: global, label: Global}
+      - name: data_switch
+        type: date
+        label: Switch
+      - name: email
+""",
+) + "extras:\n  - {name: linea_temporale, after: direzione}\n"
+
+
+def line_of(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def test_a_definition_that_fits_the_panel_loads(tmp_path):
+    client = make_client(tmp_path, TIMELINE_FORM)
+    page = client.get("/modulo/prova").get_data(as_text=True)
+    # placed where 'after' says
+    assert page.index('id="direzione-field"') < page.index('id="linea_temporale-panel"') < page.index('id="server_smtp-field"')
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        (
+            "{value: global, label: Global}",
+            "{value: completa, label: Completa}",
+            "  - {name: linea",
+            "extra panel 'linea_temporale' reads field 'piano', a radio or select field with choices "
+            "among: basic, managed, global, non_so, but it is a radio field with choices basic, completa",
+        ),
+        (
+            "      - name: data_switch\n        type: date",
+            "      - name: data_switch\n        type: text",
+            "  - {name: linea",
+            "extra panel 'linea_temporale' reads field 'data_switch', a date field, but it is a text field",
+        ),
+        (
+            "      - name: data_comunicazione",
+            "      - name: giorno_x",
+            "  - {name: linea",
+            "extra panel 'linea_temporale' reads field 'data_comunicazione', a date field, but it is missing",
+        ),
+        (
+            "after: direzione}",
+            "after: ora_switch}",
+            "  - {name: linea",
+            "extra panel 'linea_temporale': 'after' names 'ora_switch', which is not a field of this form "
+            "(fields: oggetto, direzione, server_smtp, data_comunicazione, piano, data_switch, email)",
+        ),
+        (
+            "{name: linea_temporale, after: direzione}",
+            "{name: linea_temporale, dopo: direzione}",
+            "  - {name: linea",
+            "unknown key 'dopo' in an extra (allowed: after, name)",
+        ),
+        (
+            "  - {name: linea_temporale, after: direzione}\n",
+            "  - {name: linea_temporale, after: direzione}\n  - linea_temporale\n",
+            "extras:",
+            "extra panel 'linea_temporale' is listed twice: keep only one",
+        ),
+    ],
+)
+def test_a_definition_that_does_not_fit_the_panel_stops_the_app(tmp_path, old, new, line, message):
+    assert old in TIMELINE_FORM
+    text = TIMELINE_FORM.replace(old, new)
+    with pytest.raises(FormDefinitionError) as caught:
+        make_client(tmp_path, text)
+    expected = f"prova.yaml:{line_of(text, line)}: {message}"
+    assert any(problem.endswith(expected) for problem in caught.value.problems), caught.value.problems
+
+
+def test_calcola_is_a_reserved_field_name(tmp_path):
+    with pytest.raises(FormDefinitionError, match="'calcola' is reserved"):
+        make_client(tmp_path, VALID.replace("name: server_smtp", "name: calcola"))

@@ -275,7 +275,7 @@ def test_failing_message_date_in_the_future_is_refused(client):
 def test_planned_work_needs_a_date_at_least_one_day_ahead(client):
     from intake.validators import today
 
-    data = valid_data(DEFINITIONS["extracontrattuale"], fascia="pianificato", data_preferita=today().isoformat())
+    data = valid_data(DEFINITIONS["extracontrattuale"], fascia="straordinaria-pianificata", data_preferita=today().isoformat())
     page = client.post("/modulo/extracontrattuale", data=data).get_data(as_text=True)
     assert error_ids(page) == ["data_preferita"]
     assert "Scegliete una data dal" in error_text(page, "data_preferita")

@@ -68,12 +68,12 @@ CASES = [
         "        type: radio\n",
         "        type: radiobutton\n",
         "15: field 'direzione': unknown field type 'radiobutton' (allowed: text, textarea, email, emails, domain, "
-        "select, radio, checkbox, date, time, datetime, priority, files)",
+        "select, radio, checkbox, date, time, datetime, number, priority, files)",
     ),
     (
         "specific_subject: {}",
         "oggetto_specifico: {}",
-        "13: field 'oggetto': unknown validator 'oggetto_specifico' (allowed: length, specific_subject, date_range)",
+        "13: field 'oggetto': unknown validator 'oggetto_specifico' (allowed: length, specific_subject, date_range, range)",
     ),
     (
         "specific_subject: {}",

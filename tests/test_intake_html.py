@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from intake import DEFAULT_FORMS_DIR
 from intake.formspec import load_definitions
+from intake.validators import today
 
 from .helpers import run_vnu
 from .intake_data import post_multipart, valid_data
@@ -20,11 +23,22 @@ def test_pages_validate_clean(client, tmp_path):
         pages[f"{name}-valid"] = post_multipart(
             client, f"/modulo/{name}", valid_data(definition), [("fattura.pdf", pdf_bytes())]
         )
+    # the rule panels: a preview (no script) with a quote warning, a refused switch date, a refused plan
+    fees = {"fascia": "straordinaria-pianificata", "livello": "senior", "durata_ore": "3", "durata_minuti": "10"}
+    pages["stima-calcola"] = client.post("/modulo/extracontrattuale", data=fees | {"calcola": "stima_costi"})
+    notice = today() - timedelta(days=3)
+    dates = {"data_comunicazione": notice.isoformat(), "data_switch": (notice + timedelta(days=8)).isoformat(), "piano": "basic"}
+    pages["date-calcola"] = client.post("/modulo/migrazione", data=dates | {"calcola": "linea_temporale"})
+    plan = {"argomento": "attivazione_piano", "tipo_server": "colocation", "sistema_operativo": "linux", "piano_richiesto": "global"}
+    pages["piano-rifiutato"] = client.post("/modulo/commerciale", data=valid_data(DEFINITIONS["commerciale"], **plan))
     pages["deflection"] = client.get("/deflessione/email/smtp-esterno")
     pages["files-lost"] = post_multipart(
         client, "/modulo/generico", valid_data(DEFINITIONS["generico"], oggetto="aiuto"), [("a.pdf", pdf_bytes())]
     )
     paths = []
+    assert "Totale stimato" in pages["stima-calcola"].get_data(as_text=True)
+    assert 'id="data_switch-error"' in pages["date-calcola"].get_data(as_text=True)
+    assert 'id="piano_richiesto-error"' in pages["piano-rifiutato"].get_data(as_text=True)
     for name, response in pages.items():
         assert response.status_code in (200, 404, 422), name
         path = tmp_path / f"{name}.html"
