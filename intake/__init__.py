@@ -7,30 +7,42 @@ with ``url_for``, so it works under any prefix.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FORMS_DIR = PACKAGE_DIR / "forms"
 
 
-def create_app(test_config: dict | None = None):
+def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | None = None):
     """Create and configure the intake app.
 
-    Defaults first, then ``instance/config.py`` (if any) or ``test_config``. Definitions are
-    loaded and checked here: a broken ``intake/forms/*.yaml`` stops the app with
-    ``FormDefinitionError`` naming file, line, field and fix.
+    Defaults first, then ``instance/config.py`` (if any) or ``test_config``, then
+    ``overrides`` (what ``kb serve`` sets). ``INSTANCE_PATH`` in ``test_config`` or
+    ``overrides`` moves the instance folder (database, attachments, mail files).
+
+    Everything is checked here, once, before the first request: the back-end settings
+    (``ConfigError``, one line per problem with its fix), the request-type definitions
+    (``FormDefinitionError`` naming file, line, field and fix). The database schema is
+    created or upgraded; a missing search index is only logged (see ``intake.kb``).
     """
     # Imported here so that ``intake.rules`` (pure functions) can be used without Flask.
     from flask import Flask
 
     from .attachments import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, DEFAULT_MAX_TOTAL_BYTES, MB
+    from .settings import load_settings
 
-    app = Flask(__name__, instance_relative_config=True)
+    given = {**(test_config or {}), **(overrides or {})}
+    instance_path = os.path.abspath(given["INSTANCE_PATH"]) if given.get("INSTANCE_PATH") else None
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping(
         SECRET_KEY="dev",  # replaced in production (issue 9 makes it required outside debug)
         FORMS_DIR=str(DEFAULT_FORMS_DIR),
         KB_INDEX_DIR=os.path.join("build", "kb-index"),
-        # Where the static knowledge base lives, for the links back to it.
+        # Where the static knowledge base lives, for the links back to it: a path from the
+        # host's root when both are served together (`make run`), else the site's absolute
+        # URL, whose origin is then the only one allowed to call GET /api/cerca (CORS).
         KB_SITE_URL="/",
         ATTACHMENT_MAX_BYTES=DEFAULT_MAX_BYTES,
         ATTACHMENTS_MAX_TOTAL_BYTES=DEFAULT_MAX_TOTAL_BYTES,
@@ -48,11 +60,22 @@ def create_app(test_config: dict | None = None):
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.from_mapping(test_config)
+    app.config.from_mapping(overrides or {})
+    # The back end's settings (database, mail, ticket IDs, token lifetime), checked once.
+    app.extensions["intake.settings"] = load_settings(app.config, app.instance_path)
 
-    from . import errors, forms, panels, views
+    from . import api, db, errors, flow, forms, gate, kb, mail, panels, tickets, views
 
     forms.init_app(app)
+    db.init_app(app)  # creates or upgrades the schema
+    gate.init_app(app)
+    mail.init_app(app)  # and the background sender when MAIL_BACKGROUND_SENDER is set
+    kb.init_app(app)
     errors.init_app(app)
+    tickets.init_app(app)
+    app.register_blueprint(flow.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(panels.bp)
+    app.register_blueprint(tickets.bp)
+    app.register_blueprint(api.bp)
     return app

@@ -23,7 +23,7 @@ from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
-from . import extras
+from . import extras, store
 from .attachments import ACCEPT_ATTRIBUTE, Attachment, chosen_files
 from .formspec import CHOICE_TYPES, Deflection, FieldSpec, FormDefinition, FormDefinitionError, load_definitions
 from .validators import Attachments, DateRange, Domain, EmailAddress, EmailList, SpecificSubject, split_list
@@ -286,6 +286,19 @@ class Submission:
     @property
     def department(self) -> str:
         return self.definition.department
+
+    def for_ticket(self) -> store.Submission:
+        """This request as the store saves and mails it: each answer as people read it
+        (``display``: choice labels, Italian dates), the computed panels included."""
+        return store.Submission(
+            request_type=self.definition.name,
+            department=self.department,
+            department_name=self.definition.department_label,
+            subject=self.subject,
+            priority=self.priority,
+            customer_email=self.email,
+            answers=[store.Answer(a.name, a.label, a.display) for a in self.answers],
+        )
 
 
 def display_value(spec: FieldSpec, value) -> str:

@@ -87,8 +87,9 @@ CONTRACT_FIELDS = {
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 FORM_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 REASON_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-# "calcola" is the name of the buttons that compute a panel without JavaScript.
-RESERVED_NAMES = {"csrf_token", "submit", "tipo", "articolo", "calcola"}
+# "calcola" is the name of the buttons that compute a panel without JavaScript; "token"
+# carries the search step's token (intake.tickets).
+RESERVED_NAMES = {"csrf_token", "submit", "tipo", "articolo", "calcola", "token"}
 SUMMARY_MAX = 160
 
 

@@ -115,13 +115,19 @@ class SearchGate:
         self.max_age = max_age
         self._serializer = URLSafeTimedSerializer(secret_key, salt=SALT, signer=signer)
 
-    def issue(self, query: str, article_slugs: Sequence[str], request_type: str) -> str:
-        """A token for a search of ``query`` that showed ``article_slugs``, valid for ``request_type``."""
+    def issue(self, query: str, article_slugs: Sequence[str], request_type: str, nonce: str | None = None) -> str:
+        """A token for a search of ``query`` that showed ``article_slugs``, valid for ``request_type``.
+
+        :param nonce: the nonce of an earlier token of the same search (default: a new one).
+            The search step first signs what it showed with no type chosen yet, then issues
+            the token of the type the customer picks with that token's nonce, so one search
+            still stores at most one ticket, whichever type is picked.
+        """
         payload = {
             "q": str(query)[:MAX_QUERY_CHARS],
             "a": [str(slug) for slug in list(article_slugs)[:MAX_ARTICLES]],
             "t": str(request_type),
-            "n": secrets.token_urlsafe(16),
+            "n": nonce or secrets.token_urlsafe(16),
         }
         return self._serializer.dumps(payload)
 
@@ -180,11 +186,11 @@ def init_app(app) -> SearchGate:
     return gate
 
 
-def issue(query: str, article_slugs: Sequence[str], request_type: str) -> str:
+def issue(query: str, article_slugs: Sequence[str], request_type: str, nonce: str | None = None) -> str:
     """:meth:`SearchGate.issue` with the current app's gate."""
     from flask import current_app
 
-    return current_app.extensions["intake.gate"].issue(query, article_slugs, request_type)
+    return current_app.extensions["intake.gate"].issue(query, article_slugs, request_type, nonce)
 
 
 def verify(token: str | None, request_type: str, max_age: int | None = None) -> GateClaims:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
 from . import analytics
+from .attachments import Attachment as Upload  # a file as the form checked it (size, type by content)
 from .db import Attachment, OutboxMessage, Ticket, utcnow
 from .gate import TokenUsed
 from .mail import MailSettings, customer_message, department_message, parse_address
@@ -57,14 +58,6 @@ class Submission:
     customer_email: str
     answers: Sequence[Answer]
 
-
-@dataclass(frozen=True)
-class Upload:
-    """An uploaded file, already checked by the form (size, type by content)."""
-
-    filename: str
-    content_type: str
-    data: bytes
 
 
 class TicketIdExhausted(RuntimeError):
@@ -164,10 +157,19 @@ def _id_taken(session: Session, ticket_id: str) -> bool:
     return found is not None
 
 
-def _nonce_used(session: Session, token_nonce: str) -> bool:
+def ticket_for_nonce(session: Session, token_nonce: str) -> str | None:
+    """The ID of the ticket the search token with ``token_nonce`` stored, if it stored one.
+
+    Lets the form refuse a replayed token before validating anything, and send a customer
+    who submits twice (a double click, Back and submit) to the ticket already stored.
+    """
     found = session.scalar(select(Ticket.id).where(Ticket.token_nonce == token_nonce))
     session.rollback()  # end the read, so the write transaction starts fresh (SQLite WAL snapshots)
-    return found is not None
+    return found
+
+
+def _nonce_used(session: Session, token_nonce: str) -> bool:
+    return ticket_for_nonce(session, token_nonce) is not None
 
 
 def _ticket_rows(submission, uploads, hashes, token_nonce, mail, examined_when, prefix, search_query, now) -> Ticket:

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from blinker import Namespace
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from . import panels
+from . import panels, tickets
 from .attachments import ALLOWED_DESCRIPTION, human_size
 from .formspec import Condition, Deflection, FormDefinition
-from .forms import DefinitionForm, RequestType, Submission, request_type, request_types
+from .forms import DefinitionForm, RequestType, request_type, request_types
+from .gate import GateClaims, GateError
 
 bp = Blueprint("forms", __name__)
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """The search a form comes from: its token (sent back in a hidden field), what was
+    searched, and the way back to the search step."""
+
+    token: str
+    query: str
+    again: str
+
 bp.add_app_template_filter(human_size, "filesize")
 
 # Signals for whoever counts outcomes (analytics, issue 6): sent with the app as sender.
@@ -36,21 +50,26 @@ def form(tipo: str):
     :raise 404: ``tipo`` is not a defined request type.
     """
     item = _request_type_or_404(tipo)
-    form = item.form_class()
+    try:  # the search step first (SPEC I4): without its token nothing is read or stored
+        token, claims = tickets.check_gate(tipo)
+    except GateError as refusal:
+        return tickets.refused(refusal, tipo)
+    search = SearchContext(token, claims.query, url_for("flow.search_step", q=claims.query, tipo=tipo))
     if request.method == "GET":
-        return render_form(item, form)
+        return render_form(item, item.form_class(data={"oggetto": claims.query}), search=search)
+    form = item.form_class()
     if form.preview_requested:  # "Calcola la stima" without JavaScript: show the panels, keep all
         form.validate_for_preview(item.definition.extras)
-        return render_form(item, form, preview=form.preview_requested)
+        return render_form(item, form, preview=form.preview_requested, search=search)
     if form.csrf_failed:
         form.validate()  # show every other problem at once as well
-        return render_form(item, form, status=400)
+        return render_form(item, form, status=400, search=search)
     deflection = form.deflection()
     if deflection is not None:
-        return deflect(item.definition, deflection)
+        return deflect(item.definition, deflection, token)
     if form.validate():
-        return handle_valid_submission(form.submission())
-    return render_form(item, form, status=422)
+        return handle_valid_submission(item, form, claims, search)
+    return render_form(item, form, status=422, search=search)
 
 
 @bp.get("/deflessione/<tipo>/<motivo>")
@@ -66,26 +85,42 @@ def deflection(tipo: str, motivo: str):
     return render_template("forms/deflection.html", definition=item.definition, deflection=found)
 
 
-def deflect(definition: FormDefinition, deflection: Deflection):
-    """The answers say a ticket is not the way (a deflection): send the customer to its page."""
+def deflect(definition: FormDefinition, deflection: Deflection, token: str | None = None):
+    """The answers say a ticket is not the way (a deflection): send the customer to its page
+    (with the search token, so its way back to the form still works)."""
     request_deflected.send(current_app._get_current_object(), definition=definition, deflection=deflection)
-    return redirect(url_for(".deflection", tipo=definition.name, motivo=deflection.reason), code=303)
+    return redirect(url_for(".deflection", tipo=definition.name, motivo=deflection.reason, token=token), code=303)
 
 
-def handle_valid_submission(submission: Submission):
-    """What happens to a valid request. Issue 6 replaces this with: check the search token,
-    store the ticket, send the e-mails, redirect to the confirmation page."""
+def handle_valid_submission(item: RequestType, form: DefinitionForm, claims: GateClaims, search: SearchContext):
+    """A valid request after a valid search: store the ticket (and its e-mails), then show
+    its confirmation (Post/Redirect/Get, so reloading never submits twice)."""
+    submission = form.submission()
     request_validated.send(current_app._get_current_object(), submission=submission)
-    return render_template("forms/received.html", submission=submission, definition=submission.definition)
+    try:
+        ticket = tickets.store_ticket(submission, claims)
+    except tickets.UndeliverableAddress as problem:
+        form["email"].errors.append(problem.message)
+        return render_form(item, form, status=422, search=search)
+    except tickets.AlreadySubmitted as refusal:  # the same form sent twice at once
+        return tickets.refused(refusal, item.definition.name)
+    return redirect(url_for("tickets.confirmation", ticket_id=ticket.id), code=303)
 
 
 def render_form(
-    item: RequestType, form: DefinitionForm, status: int = 200, *, lost_values: bool = False, preview: str | None = None
+    item: RequestType,
+    form: DefinitionForm,
+    status: int = 200,
+    *,
+    lost_values: bool = False,
+    preview: str | None = None,
+    search: SearchContext | None = None,
 ):
     """The form page; after a POST also the error summary and the computed panels.
 
     A ``preview`` (the panel whose button was pressed) shows no error summary: only the
-    panel, with the focus on it, and the errors of the answers it reads.
+    panel, with the focus on it, and the errors of the answers it reads. ``search`` is the
+    search the form comes from: its token goes back with the form.
     """
     submitted = request.method == "POST"
     values = form.valid_values() if submitted and not lost_values else {}
@@ -99,6 +134,7 @@ def render_form(
             regions=panels.regions(item.definition, values, focus=preview, blocked=form.blocked_extras()),
             lost_values=lost_values,
             limits=attachment_limits(),
+            search=search,
         ),
         status,
     )

@@ -123,6 +123,25 @@ class Searcher:
                     "rebuild it with `kb build` (or `mkdocs build`)"
                 ) from exc
 
+    def article(self, slug: str) -> Hit | None:
+        """The article ``slug`` as a :class:`Hit` (score 0, the summary as snippet), or None.
+
+        For callers that hold a slug from elsewhere (a link, a form) and need its title and
+        URL: the intake shows the article a customer came from and logs clicks on results.
+        """
+        with self._lock:
+            try:
+                return self._current().article(str(slug))
+            except OSError:
+                self._close()
+            try:
+                return self._current().article(str(slug))
+            except OSError as exc:
+                raise IndexUnavailable(
+                    f"cannot read the search index at {self.index_dir} ({exc}): "
+                    "rebuild it with `kb build` (or `mkdocs build`)"
+                ) from exc
+
     def close(self) -> None:
         with self._lock:
             self._close()
@@ -336,6 +355,12 @@ class _Opened:
             self.hit(self.searcher.stored_fields(docnum), score, stems)
             for docnum, score in self.ranking.top(clauses, limit)
         ]
+
+    def article(self, slug: str) -> Hit | None:
+        docnum = self.searcher.document_number(slug=slug) if slug else None
+        if docnum is None:
+            return None
+        return self.hit(self.searcher.stored_fields(docnum), 0.0, set())
 
     def hit(self, stored: dict, score: float, stems: set[str]) -> Hit:
         body, summary = stored.get("body", ""), stored.get("summary", "")

@@ -153,28 +153,46 @@ def store_ticket(intake_db, mail_settings, make_submission, tmp_path):
 # --- intake ---------------------------------------------------------------------------------
 
 def intake_test_config(tmp_path: Path, **overrides) -> dict:
-    """The intake's test configuration: real form definitions, throw-away paths."""
+    """The intake's test configuration: real form definitions, throw-away paths.
+
+    The instance folder (SQLite database, attachments, mail files) is ``tmp_path/instance``;
+    the search index is missing unless ``KB_INDEX_DIR`` is given (the search step then says
+    the guide cannot be searched, and still lets the customer continue).
+    """
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "KB_INDEX_DIR": str(tmp_path / "kb-index"),
         "FORMS_DIR": str(ROOT / "intake" / "forms"),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
     }
     config.update(overrides)
     return config
 
 
-@pytest.fixture
-def app(tmp_path):
-    """The intake app on the real definitions in intake/forms/ (CSRF off: see csrf_app)."""
+def customer_app(config: dict):
+    """``create_app(config)`` whose ``test_client()`` searches before every form (CustomerClient)."""
     from intake import create_app
 
-    return create_app(intake_test_config(tmp_path))
+    from .intake_client import CustomerClient
+
+    app = create_app(config)
+    app.test_client_class = CustomerClient
+    return app
+
+
+@pytest.fixture
+def app(tmp_path, kb_index):
+    """The intake app on the real definitions in intake/forms/ and the real index (CSRF off: see csrf_app)."""
+    app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index)))
+    yield app
+    app.extensions["intake.db"].dispose()
 
 
 @pytest.fixture
 def client(app):
+    """A customer: searches first, then fills the forms (see tests/intake_client.py)."""
     return app.test_client()
 
 
@@ -187,25 +205,27 @@ def runner():
 
 
 @pytest.fixture
-def csrf_app(tmp_path):
+def csrf_app(tmp_path, kb_index):
     """The intake app with CSRF protection on, as in production."""
-    from intake import create_app
-
-    return create_app(intake_test_config(tmp_path, WTF_CSRF_ENABLED=True))
+    app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index), WTF_CSRF_ENABLED=True))
+    yield app
+    app.extensions["intake.db"].dispose()
 
 
 @pytest.fixture(scope="module")
-def live_intake(tmp_path_factory):
+def live_intake(tmp_path_factory, kb_index):
     """The intake served by a real threaded WSGI server on 127.0.0.1 (CSRF on); yields its URL."""
     from intake import create_app
 
     from .helpers import serve_app
 
     tmp = tmp_path_factory.mktemp("intake")
-    config = intake_test_config(tmp, WTF_CSRF_ENABLED=True)
+    config = intake_test_config(tmp, KB_INDEX_DIR=str(kb_index), WTF_CSRF_ENABLED=True)
     config["TESTING"] = False
-    with serve_app(create_app(config)) as url:
+    app = create_app(config)
+    with serve_app(app) as url:
         yield url
+    app.extensions["intake.db"].dispose()
 
 
 # ---------------------------------------------------------------------------

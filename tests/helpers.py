@@ -194,3 +194,36 @@ def make_project(target: Path) -> Path:
     shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
     shutil.copytree(ROOT / "intake" / "mkdocs_hooks", target / "intake" / "mkdocs_hooks")
     return target
+
+
+# ---------------------------------------------------------------------------
+# The intake's search step (issue 6): every form is reached through it.
+
+SEARCH_RECORD = r'name="ricerca" value="([^"]+)"'
+
+
+def form_url(intake_url: str, tipo: str, query: str = "la posta non arriva") -> str:
+    """The address of form ``tipo`` with a fresh search token, as the search step gives it.
+
+    Fetched over HTTP as a browser would: ``GET /?q=...``, then "Continua con la richiesta"
+    for ``tipo`` (``GET /apri``), whose redirect is the form's address.
+    """
+    import re
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlencode, urljoin
+
+    base = intake_url.rstrip("/") + "/"
+    with urllib.request.urlopen(base + "?" + urlencode({"q": query}), timeout=30) as response:
+        record = re.search(SEARCH_RECORD, response.read().decode("utf-8")).group(1)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(base + "apri?" + urlencode({"ricerca": record, "tipo": tipo}), timeout=30)
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 303, answer.code
+        return urljoin(base, answer.headers["Location"])
+    raise AssertionError("the search step did not lead to a form")

@@ -59,6 +59,16 @@ def test_each_search_gets_its_own_nonce(gate):
     assert first.nonce != second.nonce
 
 
+def test_a_type_chosen_after_the_search_keeps_the_searchs_nonce(gate):
+    # The search step signs what it showed before a type is chosen; the token of the type
+    # picked carries the same nonce, so one search stores one ticket whatever the type.
+    shown = gate.verify(gate.issue("pec", ["pec-scaduta"], ""), "")
+    chosen = gate.verify(gate.issue(shown.query, shown.article_slugs, "commerciale", nonce=shown.nonce), "commerciale")
+    assert (chosen.query, chosen.article_slugs, chosen.nonce) == ("pec", ("pec-scaduta",), shown.nonce)
+    with pytest.raises(TokenWrongType):
+        gate.verify(gate.issue("pec", [], ""), "commerciale")  # no type chosen: no form accepts it
+
+
 def test_verifying_does_not_consume_the_token(gate):
     # A form sent back with validation errors is corrected and sent again with the same token.
     token = gate.issue("dns", [], "generico")

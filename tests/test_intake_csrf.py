@@ -47,8 +47,8 @@ def test_post_with_the_page_token_passes(csrf_app):
     client = csrf_app.test_client()
     token = token_of(client.get("/modulo/generico").get_data(as_text=True))
     response = client.post("/modulo/generico", data=valid_data(GENERICO) | {"csrf_token": token})
-    assert response.status_code == 200, error_ids(response.get_data(as_text=True))
-    assert "La richiesta è completa" in response.get_data(as_text=True)
+    assert response.status_code == 303, error_ids(response.get_data(as_text=True))
+    assert "Richiesta inviata" in client.get(response.location).get_data(as_text=True)
 
 
 def test_deflection_also_needs_the_token(csrf_app):

@@ -7,7 +7,7 @@ import pytest
 from intake import create_app, extras
 from intake.formspec import FormDefinitionError
 
-from .conftest import intake_test_config
+from .conftest import customer_app, intake_test_config
 from .test_intake_formspec import VALID
 
 
@@ -29,16 +29,16 @@ def make_client(tmp_path, text):
     forms = tmp_path / "forms"
     forms.mkdir()
     (forms / "prova.yaml").write_text(text, encoding="utf-8")
-    return create_app(intake_test_config(tmp_path, FORMS_DIR=str(forms))).test_client()
+    return customer_app(intake_test_config(tmp_path, FORMS_DIR=str(forms))).test_client()
 
 
 def test_panel_is_computed_from_the_answers(tmp_path, echo_panel):
     client = make_client(tmp_path, VALID + "extras: [direzione_scelta]\n")
     assert "Riepilogo calcolato" not in client.get("/modulo/prova").get_data(as_text=True)
     answers = {"oggetto": "Errore di invio verso libero.it", "direzione": "trasmissione", "email": "a@example.it"}
-    page = client.post("/modulo/prova", data=answers).get_data(as_text=True)
-    assert "La richiesta è completa" in page
-    assert '-title">Riepilogo calcolato</h2>' in page and "<dd>TRASMISSIONE</dd>" in page
+    page = client.post("/modulo/prova", data=answers, follow_redirects=True).get_data(as_text=True)
+    assert "Richiesta inviata" in page
+    assert "<dt>Riepilogo calcolato</dt>" in page and "Direzione: TRASMISSIONE" in page  # in the ticket
     # also next to a form sent back with errors, from the answers that are valid
     page = client.post("/modulo/prova", data=answers | {"email": ""}).get_data(as_text=True)
     assert "<dd>TRASMISSIONE</dd>" in page and 'id="email-error"' in page

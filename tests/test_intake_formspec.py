@@ -9,7 +9,7 @@ import pytest
 from intake import create_app
 from intake.formspec import FormDefinitionError, load_definition, load_definitions
 
-from .conftest import intake_test_config
+from .conftest import customer_app, intake_test_config
 
 # A small valid definition; each case below changes one thing in it. Line numbers in the
 # expected messages refer to this text (line 1 = "title: ...").
@@ -220,7 +220,7 @@ def test_adding_a_request_type_is_adding_one_yaml_file(tmp_path):
     forms = tmp_path / "forms"
     shutil.copytree(DEFAULT_FORMS_DIR, forms)
     (forms / "vpn.yaml").write_text(VALID.replace("Problema con la posta", "Accesso VPN aziendale"), encoding="utf-8")
-    client = create_app(intake_test_config(tmp_path, FORMS_DIR=str(forms))).test_client()
+    client = customer_app(intake_test_config(tmp_path, FORMS_DIR=str(forms))).test_client()
     assert "Accesso VPN aziendale" in client.get("/tipi").get_data(as_text=True)
     page = client.get("/modulo/vpn")
     assert page.status_code == 200
@@ -228,8 +228,8 @@ def test_adding_a_request_type_is_adding_one_yaml_file(tmp_path):
         "/modulo/vpn",
         data={"oggetto": "Errore di autenticazione VPN dal portatile", "direzione": "ricezione", "email": "a@example.it"},
     )
-    assert response.status_code == 200
-    assert "La richiesta è completa" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert "Accesso VPN aziendale" in client.get(response.location).get_data(as_text=True)
 
 
 def test_missing_forms_folder_says_which_setting_to_fix(tmp_path):

@@ -6,6 +6,7 @@ in exactly one place build a small index from articles written into ``tmp_path``
 
 from __future__ import annotations
 
+import html
 import threading
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def test_hit_carries_what_the_intake_shows(searcher):
     assert hit.score > 0
     assert "<mark>" in hit.snippet and hit.snippet.count("<mark>") == hit.snippet.count("</mark>")
     assert hit.to_dict()["slug"] == EMAIL
+
+
+def test_article_by_slug_for_links_and_context(searcher):
+    hit = searcher.article(EMAIL)
+    assert (hit.title, hit.url, hit.ticket_form) == ("come richiedere assistenza per i servizi email", f"email/{EMAIL}/", "email")
+    assert hit.snippet == html.escape(hit.summary, quote=True)  # no query: the summary, escaped
+    assert searcher.article("non-esiste") is None
+    assert searcher.article("") is None
 
 
 def test_results_are_ranked_and_limited(searcher):

@@ -1,0 +1,166 @@
+"""Blueprint "tickets": the search gate on the forms, storing a ticket, the confirmation page.
+
+The form view (``intake.views``) asks :func:`check_gate` before anything else: a request
+without a valid search token for its own type is refused (:func:`refused`) and nothing is
+read or stored. A valid request is stored by :func:`store_ticket` (ticket, files, both
+e-mails in the outbox, the "ticket" event: one transaction) and the customer is sent to
+``GET /ricevuta/<id>``, which only the session that submitted the ticket can see.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+
+from . import analytics, flow, gate, mail
+from .db import Ticket, get_session, utcnow
+from .forms import Submission, request_type
+from .formspec import DEPARTMENTS
+from .gate import GateClaims, GateError, TokenMissing, TokenUsed
+from .rules.office_hours import OFFICE_HOURS_TEXT, ticket_review
+from .store import create_ticket, ticket_for_nonce
+
+bp = Blueprint("tickets", __name__)
+
+TOKEN_FIELD = "token"  # the hidden field (and, on GET, the query parameter) with the search token
+SESSION_TICKETS = "tickets"
+REMEMBERED_TICKETS = 10
+UNDELIVERABLE_MESSAGE = (
+    "Non possiamo inviare e-mail a «{address}»: usate un indirizzo senza lettere accentate "
+    "prima della @ (ad esempio mario.rossi@example.it)."
+)
+
+
+class AlreadySubmitted(TokenUsed):
+    """The search token already stored a ticket (``ticket_id``)."""
+
+    def __init__(self, ticket_id: str):
+        super().__init__(f"token already stored {ticket_id}")
+        self.ticket_id = ticket_id
+
+
+class UndeliverableAddress(ValueError):
+    """The customer's address passed the form but cannot receive our mail (the store refuses it)."""
+
+    def __init__(self, address: str):
+        super().__init__(address)
+        self.message = UNDELIVERABLE_MESSAGE.format(address=address)
+
+
+def check_gate(tipo: str) -> tuple[str, GateClaims]:
+    """The search token of this request (hidden field on POST, query on GET) and its claims.
+
+    Also kept in ``g`` for the outcome receivers (the deflection counter).
+
+    :raise GateError: missing, forged, expired, of another type, or already used.
+    """
+    source = request.form if request.method == "POST" else request.args
+    token = source.get(TOKEN_FIELD, "")
+    claims = gate.verify(token, tipo)
+    used = ticket_for_nonce(get_session(), claims.nonce)
+    if used is not None:
+        raise AlreadySubmitted(used)
+    g.search_claims = claims
+    return token, claims
+
+
+def refused(refusal: GateError, tipo: str):
+    """The answer to a form request without a usable token; nothing was stored.
+
+    - a plain link to a form (GET, no token): the search step, with the type chosen;
+    - the same submission sent twice by its own customer: its confirmation page;
+    - anything else: the search step again, with why (HTTP 428 or 403), the subject typed
+      as the description to search.
+    """
+    if request.method == "GET" and isinstance(refusal, TokenMissing):
+        return redirect(url_for("flow.search_step", tipo=tipo), code=303)
+    own = refusal.ticket_id if isinstance(refusal, AlreadySubmitted) and refusal.ticket_id in submitted() else None
+    if own and request.method == "POST":
+        return redirect(url_for(".confirmation", ticket_id=own), code=303)
+    current_app.logger.info("form %s refused: %s", tipo, refusal.detail or type(refusal).__name__)
+    query = request.form.get("oggetto", "") if request.method == "POST" else ""
+    return flow.refusal_page(refusal, chosen=tipo, query=query, ticket_id=own)
+
+
+def store_ticket(submission: Submission, claims: GateClaims) -> Ticket:
+    """Store the ticket of a valid request and remember it in the customer's session.
+
+    :raise UndeliverableAddress: the customer's address cannot receive mail; nothing stored.
+    :raise AlreadySubmitted: a concurrent request stored a ticket with this token first.
+    """
+    try:
+        mail.parse_address(submission.email)
+    except ValueError:
+        raise UndeliverableAddress(submission.email) from None
+    settings = current_app.extensions["intake.settings"]
+    now = utcnow()
+    db_session = get_session()
+    try:
+        ticket = create_ticket(
+            db_session,
+            submission.for_ticket(),
+            submission.attachments,
+            claims.nonce,
+            mail=current_app.extensions["intake.mail"],
+            attachments_dir=settings.attachments_dir,
+            examined_when=ticket_review(now).sentence,
+            prefix=settings.ticket_id_prefix,
+            search_query=claims.query,
+            now=now,
+        )
+    except TokenUsed:
+        raise AlreadySubmitted(ticket_for_nonce(db_session, claims.nonce) or "") from None
+    remember(ticket.id)
+    sender = current_app.extensions.get("intake.sender")
+    if sender is not None:
+        sender.wake()  # deliver now, not at the next tick
+    return ticket
+
+
+def remember(ticket_id: str) -> None:
+    """Let this browser session see the confirmation page of ``ticket_id``."""
+    session[SESSION_TICKETS] = [*submitted(), ticket_id][-REMEMBERED_TICKETS:]
+
+
+def submitted() -> list[str]:
+    value = session.get(SESSION_TICKETS)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+@bp.get("/ricevuta/<ticket_id>")
+def confirmation(ticket_id: str):
+    """The ticket's ID, department, what happens next and when it will be examined.
+
+    :raise 404: not a ticket submitted from this browser session (its data is personal).
+    """
+    if ticket_id not in submitted():
+        abort(404)
+    ticket = get_session().get(Ticket, ticket_id)
+    if ticket is None:
+        abort(404)
+    item = request_type(ticket.request_type)
+    return render_template(
+        "tickets/confirmation.html",
+        ticket=ticket,
+        title=item.definition.title if item else ticket.request_type,
+        department=DEPARTMENTS.get(ticket.department, ticket.department),
+        review=ticket_review(ticket.created_at),
+        office_hours=OFFICE_HOURS_TEXT,
+    )
+
+
+def count_deflection(app, definition, deflection, **_):
+    """Receiver of ``request_deflected``: the answers sent the customer elsewhere (e.g. SMTP-esterno)."""
+    claims = g.get("search_claims")
+    analytics.record_event(
+        get_session(),
+        "deflection",
+        query=claims.query if claims else None,
+        request_type=definition.name,
+        reason=deflection.reason,
+    )
+
+
+def init_app(app) -> None:
+    from .views import request_deflected
+
+    request_deflected.connect(count_deflection, app)
