@@ -22,9 +22,9 @@ build: $(STAMP)
 check: $(STAMP)
 	$(BIN)/kb check
 
+# The site at / and the intake at /richiesta/ (SQLite and .eml mail files in instance/).
 run: build
-	@echo "Knowledge base: http://$(HOST):$(PORT)/"
-	$(BIN)/python -m http.server --bind $(HOST) --directory site $(PORT)
+	$(BIN)/kb serve --host $(HOST) --port $(PORT)
 
 # Test tools outside PyPI: Debian's Chromium for the browser tests (Playwright never
 # downloads a browser here) and, from npm, axe-core and the Nu HTML checker.

@@ -67,15 +67,17 @@ def refused(refusal: GateError, tipo: str):
     """The answer to a form request without a usable token; nothing was stored.
 
     - a plain link to a form (GET, no token): the search step, with the type chosen;
-    - the same submission sent twice by its own customer: its confirmation page;
+    - the same form sent twice by its own customer (a double click, Back and send): the
+      confirmation of the ticket it stored;
     - anything else: the search step again, with why (HTTP 428 or 403), the subject typed
-      as the description to search.
+      as the description to search, and a link to the customer's own ticket if the search
+      already opened one.
     """
     if request.method == "GET" and isinstance(refusal, TokenMissing):
         return redirect(url_for("flow.search_step", tipo=tipo), code=303)
     own = refusal.ticket_id if isinstance(refusal, AlreadySubmitted) and refusal.ticket_id in submitted() else None
-    if own and request.method == "POST":
-        return redirect(url_for(".confirmation", ticket_id=own), code=303)
+    if own and request.method == "POST" and get_session().get(Ticket, own).request_type == tipo:
+        return redirect(url_for("tickets.confirmation", ticket_id=own), code=303)
     current_app.logger.info("form %s refused: %s", tipo, refusal.detail or type(refusal).__name__)
     query = request.form.get("oggetto", "") if request.method == "POST" else ""
     return flow.refusal_page(refusal, chosen=tipo, query=query, ticket_id=own)
