@@ -1,7 +1,10 @@
-"""The ticket intake: a small Flask app that turns the request-type definitions into forms.
+"""The ticket intake: a small Flask app where every request starts from a search of the KB.
 
-Mounted under ``/richiesta/`` next to the static KB by ``make run``; every URL is built
-with ``url_for``, so it works under any prefix.
+``GET /`` is the search step (``flow``); the forms generated from the request-type
+definitions (``views``, ``forms``) accept a request only with the search step's token,
+and a valid one becomes a ticket with its e-mails (``tickets``, ``store``, ``outbox``).
+Mounted under ``/richiesta/`` next to the static KB by ``make run`` (``kb serve``); every
+URL is built with ``url_for``, so it works under any prefix.
 """
 
 from __future__ import annotations

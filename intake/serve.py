@@ -93,7 +93,13 @@ def site_and_intake(site_dir: str | Path, intake_app, intake_prefix: str = INTAK
     type=click.Path(file_okay=False, path_type=Path),
     help="The intake's instance folder: SQLite database, attachments, mail files (env KB_INSTANCE_PATH).",
 )
-def serve(host: str, port: int, site_dir: Path, instance_path: Path):
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The search index (default: KB_INDEX_DIR of the instance config, else build/kb-index).",
+)
+def serve(host: str, port: int, site_dir: Path, instance_path: Path, index_dir: Path | None):
     """Serve the built site at / and the ticket intake at /richiesta/, for local use.
 
     Mail is delivered by a background thread: as .eml files into <instance>/mail unless
@@ -107,10 +113,11 @@ def serve(host: str, port: int, site_dir: Path, instance_path: Path):
 
     if not (site_dir / "index.html").is_file():
         raise click.ClickException(f"no built site in {site_dir}/: build it first with `kb build` (or `make run`)")
+    overrides = {"INSTANCE_PATH": str(instance_path), "MAIL_BACKGROUND_SENDER": True, "KB_SITE_URL": "/"}
+    if index_dir is not None:
+        overrides["KB_INDEX_DIR"] = str(index_dir)
     try:
-        intake = create_app(
-            overrides={"INSTANCE_PATH": str(instance_path), "MAIL_BACKGROUND_SENDER": True, "KB_SITE_URL": "/"}
-        )
+        intake = create_app(overrides=overrides)
     except (ConfigError, FormDefinitionError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Knowledge base: http://{host}:{port}/")

@@ -76,7 +76,8 @@ def refused(refusal: GateError, tipo: str):
     if request.method == "GET" and isinstance(refusal, TokenMissing):
         return redirect(url_for("flow.search_step", tipo=tipo), code=303)
     own = refusal.ticket_id if isinstance(refusal, AlreadySubmitted) and refusal.ticket_id in submitted() else None
-    if own and request.method == "POST" and get_session().get(Ticket, own).request_type == tipo:
+    stored = get_session().get(Ticket, own) if own else None
+    if stored is not None and stored.request_type == tipo and request.method == "POST":
         return redirect(url_for("tickets.confirmation", ticket_id=own), code=303)
     current_app.logger.info("form %s refused: %s", tipo, refusal.detail or type(refusal).__name__)
     query = request.form.get("oggetto", "") if request.method == "POST" else ""

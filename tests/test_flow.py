@@ -369,3 +369,21 @@ def test_api_allows_the_sites_origin_only(tmp_path, kb_index):
 def test_api_on_a_site_served_with_the_intake_needs_no_cors(client):
     response = client.get("/api/cerca?q=posta", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_no_inline_script_style_or_handler_on_the_flow_pages(client):
+    """A strict Content-Security-Policy comes later (issue 9): nothing inline may depend on it."""
+    confirmation = client.post("/modulo/email", data=valid_data(EMAIL_FORM), follow_redirects=True)
+    pages = [
+        client.get("/"),
+        client.get("/?q=la+posta+non+arriva"),
+        client.get("/?tipo=email&articolo=" + EMAIL_ARTICLE),
+        FlaskClient(client.application).post("/modulo/email", data={}),
+        client.get("/risolto?articolo=" + EMAIL_ARTICLE),
+        confirmation,
+    ]
+    for response in pages:
+        page = response.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), response.request.path
+        assert "<style" not in page and " style=" not in page, response.request.path
+        assert not re.search(r"\son[a-z]+=", page), response.request.path

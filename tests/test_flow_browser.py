@@ -222,6 +222,24 @@ def test_a_refused_form_shows_the_search_step_on_a_phone(phone_page, together):
     assert together.tickets() == []
 
 
+def test_the_flow_works_without_javascript(browser, together):
+    context = browser.new_context(locale="it-IT", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(together.intake)
+    describe(page, "fattura da pagare")
+    page.get_by_label(re.compile("^Informazioni commerciali e amministrative")).check()
+    page.get_by_role("button", name="Continua con la richiesta").click()
+    page.wait_for_url(re.compile(r"/richiesta/modulo/commerciale\?token="))
+    assert page.input_value("#oggetto") == "fattura da pagare"
+    assert page.locator("#suggerimenti").is_hidden()  # only the script shows suggestions
+    page.go_back()
+    page.locator(".result").first.get_by_role("button", name=re.compile("^Questo ha risolto")).click()
+    page.wait_for_url(re.compile(r"/risolto\?"))
+    assert page.locator("h1").inner_text() == "Bene, problema risolto!"
+    assert len(together.events("deflection")) == 1
+    context.close()
+
+
 def test_kb_report_on_the_events_of_the_real_flow(page, together):
     # 1. solved by an article
     page.goto(together.intake)
