@@ -87,7 +87,7 @@ def search_step():
     slugs = [hit.slug for hit in hits]
     if available:  # an outage is not a content gap: no "search without results" for writers
         analytics.record_event(get_session(), "search", query=query, results=slugs, request_type=chosen)
-    suggested = chosen or next((t for t in (known_type(h.ticket_form) for h in hits) if t), None) or DEFAULT_TYPE
+    suggested = suggested_type(chosen, hits)
     results = [
         Result(hit, url_for(".open_article", slug=hit.slug, q=query), known_type(hit.ticket_form) or suggested)
         for hit in hits
@@ -179,6 +179,14 @@ def refusal_page(refusal: GateError, *, chosen: str | None = None, query: str = 
         refusal=refusal.message,
         refused_ticket=ticket_id,
     )
+
+
+def suggested_type(chosen: str | None, hits: list[Hit]) -> str:
+    """The type to preselect: the one the customer came with, else the ``ticket_form`` of the
+    best article that names one, else the generic form."""
+    if chosen:
+        return chosen
+    return next((t for t in (known_type(hit.ticket_form) for hit in hits) if t), DEFAULT_TYPE)
 
 
 def known_type(name: str | None) -> str | None:
