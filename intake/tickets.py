@@ -9,6 +9,8 @@ e-mails in the outbox, the "ticket" event: one transaction) and the customer is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from . import analytics, flow, gate, mail
@@ -46,10 +48,27 @@ class UndeliverableAddress(ValueError):
         self.message = UNDELIVERABLE_MESSAGE.format(address=address)
 
 
-def check_gate(tipo: str) -> tuple[str, GateClaims]:
-    """The search token of this request (hidden field on POST, query on GET) and its claims.
+@dataclass(frozen=True)
+class SearchContext:
+    """The search a form comes from: its token (sent back in a hidden field) and its claims."""
 
-    Also kept in ``g`` for the outcome receivers (the deflection counter).
+    token: str
+    claims: GateClaims
+
+    @property
+    def query(self) -> str:
+        return self.claims.query
+
+    @property
+    def again(self) -> str:
+        """Back to the results of this search (a new search, the same type chosen)."""
+        return url_for("flow.search_step", q=self.claims.query, tipo=self.claims.request_type)
+
+
+def check_gate(tipo: str) -> SearchContext:
+    """The search token of this request (hidden field on POST, query on GET), checked.
+
+    The claims are also kept in ``g`` for the outcome receivers (the deflection counter).
 
     :raise GateError: missing, forged, expired, of another type, or already used.
     """
@@ -60,7 +79,7 @@ def check_gate(tipo: str) -> tuple[str, GateClaims]:
     if used is not None:
         raise AlreadySubmitted(used)
     g.search_claims = claims
-    return token, claims
+    return SearchContext(token, claims)
 
 
 def refused(refusal: GateError, tipo: str):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from blinker import Namespace
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
@@ -12,20 +10,10 @@ from . import panels, tickets
 from .attachments import ALLOWED_DESCRIPTION, human_size
 from .formspec import Condition, Deflection, FormDefinition
 from .forms import DefinitionForm, RequestType, request_type, request_types
-from .gate import GateClaims, GateError
+from .gate import GateError
+from .tickets import SearchContext
 
 bp = Blueprint("forms", __name__)
-
-
-@dataclass(frozen=True)
-class SearchContext:
-    """The search a form comes from: its token (sent back in a hidden field), what was
-    searched, and the way back to the search step."""
-
-    token: str
-    query: str
-    again: str
-
 bp.add_app_template_filter(human_size, "filesize")
 
 # Signals for whoever counts outcomes (analytics, issue 6): sent with the app as sender.
@@ -51,12 +39,11 @@ def form(tipo: str):
     """
     item = _request_type_or_404(tipo)
     try:  # the search step first (SPEC I4): without its token nothing is read or stored
-        token, claims = tickets.check_gate(tipo)
+        search = tickets.check_gate(tipo)
     except GateError as refusal:
         return tickets.refused(refusal, tipo)
-    search = SearchContext(token, claims.query, url_for("flow.search_step", q=claims.query, tipo=tipo))
     if request.method == "GET":
-        return render_form(item, item.form_class(data={"oggetto": claims.query}), search=search)
+        return render_form(item, item.form_class(data={"oggetto": search.query}), search=search)
     form = item.form_class()
     if form.preview_requested:  # "Calcola la stima" without JavaScript: show the panels, keep all
         form.validate_for_preview(item.definition.extras)
@@ -66,9 +53,9 @@ def form(tipo: str):
         return render_form(item, form, status=400, search=search)
     deflection = form.deflection()
     if deflection is not None:
-        return deflect(item.definition, deflection, token)
+        return deflect(item.definition, deflection, search.token)
     if form.validate():
-        return handle_valid_submission(item, form, claims, search)
+        return handle_valid_submission(item, form, search)
     return render_form(item, form, status=422, search=search)
 
 
@@ -92,13 +79,13 @@ def deflect(definition: FormDefinition, deflection: Deflection, token: str | Non
     return redirect(url_for(".deflection", tipo=definition.name, motivo=deflection.reason, token=token), code=303)
 
 
-def handle_valid_submission(item: RequestType, form: DefinitionForm, claims: GateClaims, search: SearchContext):
+def handle_valid_submission(item: RequestType, form: DefinitionForm, search: SearchContext):
     """A valid request after a valid search: store the ticket (and its e-mails), then show
     its confirmation (Post/Redirect/Get, so reloading never submits twice)."""
     submission = form.submission()
     request_validated.send(current_app._get_current_object(), submission=submission)
     try:
-        ticket = tickets.store_ticket(submission, claims)
+        ticket = tickets.store_ticket(submission, search.claims)
     except tickets.UndeliverableAddress as problem:
         form["email"].errors.append(problem.message)
         return render_form(item, form, status=422, search=search)

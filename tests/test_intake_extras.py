@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake import create_app, extras
+from intake import extras
 from intake.formspec import FormDefinitionError
 
 from .conftest import customer_app, intake_test_config
