@@ -184,7 +184,7 @@ def search_results(page, container: str = BUILTIN_RESULTS, timeout_ms: int = 10_
 def make_project(target: Path) -> Path:
     """What a writer's checkout holds, copied to ``target`` (no git history): mkdocs.yml,
     docs/, overrides/, the intake's form definitions that articles' ticket_form names and
-    the MkDocs hook that mkdocs.yml lists (intake/mkdocs_hooks)."""
+    the MkDocs hook that renders the rule tables."""
     import shutil
 
     target.mkdir(parents=True, exist_ok=True)
