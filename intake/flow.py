@@ -86,7 +86,7 @@ def search_step():
         hits, available = [], False
     slugs = [hit.slug for hit in hits]
     if available:  # an outage is not a content gap: no "search without results" for writers
-        analytics.record_event(get_session(), "search", query=query, results=slugs, request_type=chosen)
+        log_event("search", query=query, results=slugs, request_type=chosen)
     suggested = suggested_type(chosen, hits)
     results = [
         Result(hit, url_for(".open_article", slug=hit.slug, q=query), known_type(hit.ticket_form) or suggested)
@@ -131,7 +131,7 @@ def open_article(slug: str):
     hit = kb.article(slug)
     if hit is None:
         abort(404)
-    analytics.record_event(get_session(), "click", query=clean_query(request.args.get("q", "")) or None, article=hit.slug)
+    log_event("click", query=clean_query(request.args.get("q", "")) or None, article=hit.slug)
     return redirect(kb.site_link(hit), code=302)
 
 
@@ -145,9 +145,7 @@ def solved():
     hit = kb.article(form.articolo.data or "")
     if not form.validate() or hit is None:
         abort(400)
-    analytics.record_event(
-        get_session(), "deflection", query=clean_query(form.q.data or "") or None, article=hit.slug, reason="risolto"
-    )
+    log_event("deflection", query=clean_query(form.q.data or "") or None, article=hit.slug, reason="risolto")
     # Post/Redirect/Get: reloading the thank-you page does not count the deflection again.
     return redirect(url_for(".solved_page", articolo=hit.slug), code=303)
 
@@ -187,6 +185,13 @@ def suggested_type(chosen: str | None, hits: list[Hit]) -> str:
     if chosen:
         return chosen
     return next((t for t in (known_type(hit.ticket_form) for hit in hits) if t), DEFAULT_TYPE)
+
+
+def log_event(kind: str, **fields) -> None:
+    """Record an analytics event (``intake.analytics``), except for HEAD requests: link
+    checkers and prefetchers are not customers."""
+    if request.method != "HEAD":
+        analytics.record_event(get_session(), kind, **fields)
 
 
 def known_type(name: str | None) -> str | None:

@@ -210,6 +210,12 @@ def test_opening_a_result_counts_the_click_and_shows_the_article_on_the_site(cli
     assert (event.article, event.query) == (EMAIL_ARTICLE, "posta")
 
 
+def test_link_checkers_are_not_counted(client, app):
+    assert client.head(f"/vai/{EMAIL_ARTICLE}").status_code == 302
+    assert client.head("/?q=posta").status_code == 200
+    assert events(app) == []
+
+
 def test_the_click_redirect_goes_to_the_configured_site(tmp_path, kb_index):
     app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index), KB_SITE_URL="https://kb.example.it/guida"))
     response = app.test_client().get(f"/vai/{EMAIL_ARTICLE}")
