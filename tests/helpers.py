@@ -183,7 +183,8 @@ def search_results(page, container: str = BUILTIN_RESULTS, timeout_ms: int = 10_
 
 def make_project(target: Path) -> Path:
     """What a writer's checkout holds, copied to ``target`` (no git history): mkdocs.yml,
-    docs/, overrides/ and the intake's form definitions that articles' ticket_form names."""
+    docs/, overrides/, the intake's form definitions that articles' ticket_form names and
+    the MkDocs hook that renders the rule tables."""
     import shutil
 
     target.mkdir(parents=True, exist_ok=True)
@@ -191,4 +192,5 @@ def make_project(target: Path) -> Path:
     shutil.copytree(ROOT / "docs", target / "docs")
     shutil.copytree(ROOT / "overrides", target / "overrides")
     shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
+    shutil.copytree(ROOT / "intake" / "mkdocs_hooks", target / "intake" / "mkdocs_hooks")
     return target
