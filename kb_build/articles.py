@@ -128,14 +128,15 @@ class Docs:
 # Parsing
 
 
-def parse_source(path: Path, docs_dir: Path) -> tuple[Source | None, list[Problem]]:
+def parse_source(path: Path, docs_dir: Path, raw: bytes | None = None) -> tuple[Source | None, list[Problem]]:
     """Split a Markdown file into front matter and body; syntax problems are returned, not raised."""
     shown = display_path(path)
     rel = PurePosixPath(path.relative_to(docs_dir).as_posix())
+    raw = path.read_bytes() if raw is None else raw
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(shown, line, "not UTF-8 text: save the file with UTF-8 encoding")]
     text = text.removeprefix("\ufeff")
     lines = text.split("\n")
@@ -446,33 +447,62 @@ def markdown_files(docs_dir: Path) -> list[Path]:
     )
 
 
-def load_docs(docs_dir: Path, ticket_forms: frozenset[str] | None = None, catalog: Catalog | None = None) -> Docs:
+class DocsCache:
+    """The files of a previous :func:`load_docs`, parsed and validated, reused while their
+    content is the same: ``mkdocs serve`` then re-parses only the files a writer saved
+    (comparing content, not modification times, which can miss two saves in one tick)."""
+
+    def __init__(self):
+        self.entries: dict[Path, tuple[bytes, tuple]] = {}
+
+
+def load_docs(
+    docs_dir: Path,
+    ticket_forms: frozenset[str] | None = None,
+    catalog: Catalog | None = None,
+    cache: DocsCache | None = None,
+) -> Docs:
     """Parse and validate every Markdown file of ``docs_dir`` (per-file checks only)."""
     catalog = catalog or load_catalog()
     docs_dir = Path(docs_dir)
     articles: list[Article] = []
     sources: list[Source] = []
     problems: list[Problem] = []
+    entries = {}
     for path in markdown_files(docs_dir):
-        source, found = parse_source(path, docs_dir)
+        raw = path.read_bytes()
+        context = (docs_dir, ticket_forms, id(catalog))
+        cached = cache.entries.get(path) if cache is not None else None
+        if cached is not None and cached[0] == raw and cached[1][0] == context:
+            result = cached[1]
+        else:
+            result = (context, *_load_file(path, docs_dir, raw, catalog, ticket_forms))
+        entries[path] = (raw, result)
+        _, source, found, article = result
         problems.extend(found)
-        if source is None:
-            continue
-        sources.append(source)
-        if found:
-            continue
-        if source.is_article:
-            article, found = build_article(source, catalog, ticket_forms)
-            problems.extend(found)
-            if article is not None:
-                articles.append(article)
-        elif len(source.rel.parts) > 2:
-            problems.append(
-                Problem(
-                    source.display,
-                    1,
-                    "articles go directly in a category folder (docs/<category>/<slug>.md): "
-                    "move this file up",
-                )
-            )
+        if source is not None:
+            sources.append(source)
+        if article is not None:
+            articles.append(article)
+    if cache is not None:
+        cache.entries = entries  # deleted files are forgotten
     return Docs(docs_dir, articles, sources, problems)
+
+
+def _load_file(path: Path, docs_dir: Path, raw: bytes, catalog: Catalog, ticket_forms) -> tuple:
+    """``(source or None, problems, article or None)`` of one Markdown file."""
+    source, problems = parse_source(path, docs_dir, raw)
+    if source is None or problems:
+        return source, problems, None
+    if source.is_article:
+        article, found = build_article(source, catalog, ticket_forms)
+        return source, problems + found, article
+    if len(source.rel.parts) > 2:
+        problems = problems + [
+            Problem(
+                source.display,
+                1,
+                "articles go directly in a category folder (docs/<category>/<slug>.md): move this file up",
+            )
+        ]
+    return source, problems, None

@@ -13,15 +13,20 @@ from urllib.parse import unquote, urlsplit
 
 from markdown.extensions.toc import slugify as toc_slugify
 
-from .articles import _SCHEME, Docs, Problem, Source, load_docs
+from .articles import _SCHEME, Docs, DocsCache, Problem, Source, load_docs
 from .text import fold
 
 _ATTR_LIST = re.compile(r"\s*\{[^}]*\}\s*$")
 
 
-def check_docs(docs_dir: Path, ticket_forms: frozenset[str] | None = None) -> tuple[Docs, list[Problem]]:
-    """Load ``docs_dir`` and return it with every problem found, sorted by file and line."""
-    docs = load_docs(docs_dir, ticket_forms)
+def check_docs(
+    docs_dir: Path, ticket_forms: frozenset[str] | None = None, cache: DocsCache | None = None
+) -> tuple[Docs, list[Problem]]:
+    """Load ``docs_dir`` and return it with every problem found, sorted by file and line.
+
+    ``cache`` (see :class:`~kb_build.articles.DocsCache`) skips the files unchanged since
+    the previous call; the checks across files always run on all of them."""
+    docs = load_docs(docs_dir, ticket_forms, cache=cache)
     problems = list(docs.problems)
     problems += check_links(docs)
     problems += check_duplicates(docs)
