@@ -11,7 +11,8 @@ This module knows nothing about MkDocs or Whoosh: the site plugin, the search in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -98,7 +99,12 @@ class Article:
     services: tuple[str, ...]
     tags: tuple[str, ...]
     ticket_form: str | None
-    text: str = field(repr=False)  # body as plain text, for the index and snippets
+
+    @cached_property
+    def text(self) -> str:
+        """The body as plain text, for the index and snippets. Computed on first use: the
+        site build leaves it to the index process (:mod:`kb_build.indexer`)."""
+        return plain_text(self.source.body)
 
     @property
     def path(self) -> Path:
@@ -400,7 +406,6 @@ def build_article(source: Source, catalog: Catalog, ticket_forms: frozenset[str]
         services=tuple(services),
         tags=tuple(tags),
         ticket_form=ticket_form,
-        text=plain_text(source.body),
     )
     return article, problems
 

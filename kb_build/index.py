@@ -42,7 +42,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 
 from .analysis import SYNONYMS_FILE, SynonymError, index_terms, italian_analyzer, load_synonyms
-from .articles import Article
+from .articles import Article, plain_text
 from .catalog import load_catalog
 from .swap import swap_in
 
@@ -90,8 +90,8 @@ def make_schema() -> Schema:
     )
 
 
-def article_fields(article: Article) -> dict:
-    """One article as an index document."""
+def article_fields(article: Article, body: str | None = None) -> dict:
+    """One article as an index document (``body``: instead of the article's plain text)."""
     catalog = load_catalog()
     services = [catalog.services[s].label if s in catalog.services else s for s in article.services]
     return {
@@ -102,11 +102,22 @@ def article_fields(article: Article) -> dict:
         "title": article.title,
         "headings": "\n".join(article.headings),
         "summary": article.summary,
-        "body": article.text,
+        "body": article.text if body is None else body,
         "tags": "\n".join(article.tags),
         "services": "\n".join(services),
         "schema_version": SCHEMA_VERSION,
     }
+
+
+def raw_fields(article: Article) -> dict:
+    """:func:`article_fields` with the body still in Markdown: cheap to make, so the plugin
+    compares articles by it and hands it to the index process, which turns it into a
+    document with :func:`document_from_raw` (where the plain text costs nothing to the site)."""
+    return article_fields(article, body=article.source.body)
+
+
+def document_from_raw(raw: dict) -> dict:
+    return {**raw, "body": plain_text(raw["body"])}
 
 
 def write_index(articles: Iterable[Article], target: Path, synonyms_file: Path = SYNONYMS_FILE) -> None:

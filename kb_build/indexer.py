@@ -6,7 +6,7 @@ the site (about as long) are each single-threaded, so on two cores they take the
 the longer one instead of the sum. The plugin starts an :class:`IndexJob` in
 ``on_pre_build`` and waits for it in ``on_post_build``.
 
-The child gets the index documents (:func:`kb_build.index.article_fields`) pickled on its
+The child gets the index documents (:func:`kb_build.index.raw_fields`) pickled on its
 standard input, writes the index into a staging folder and exits 0; on failure it prints
 the :class:`~kb_build.index.IndexBuildError` message and exits 1. It asks the kernel to
 kill it when its parent dies (Linux), so a build killed half way leaves no process
@@ -29,7 +29,8 @@ from .index import IndexBuildError
 
 
 class IndexJob:
-    """A full index build running in a child process, into ``target``."""
+    """A full index build running in a child process, into ``target``, from raw documents
+    (:func:`kb_build.index.raw_fields`: bodies in Markdown, turned into plain text there)."""
 
     def __init__(self, documents: list[dict], target: Path, final: Path, synonyms_file: Path = SYNONYMS_FILE):
         self.target = Path(target)
@@ -85,11 +86,12 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from .index import write_documents, write_staged
+    from .index import document_from_raw, write_documents, write_staged
 
     target, final, synonyms_file, parent = Path(argv[0]), Path(argv[1]), Path(argv[2]), int(argv[3])
     _die_with_parent(parent)
-    documents = pickle.load(sys.stdin.buffer)
+    raw = pickle.load(sys.stdin.buffer)
+    documents = (document_from_raw(document) for document in raw)
     try:
         write_staged(lambda: write_documents(documents, target, synonyms_file), target, final)
     except IndexBuildError as exc:

@@ -38,8 +38,9 @@ from .gitdates import iso_date, italian_date, last_changes
 from .index import (
     SYNONYMS_NAME,
     IndexBuildError,
-    article_fields,
+    document_from_raw,
     index_stamp,
+    raw_fields,
     staging_dir,
     update_index,
     write_documents,
@@ -81,7 +82,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.staged_index: Path | None = None
         # Kept across the rebuilds of `mkdocs serve` (see on_startup):
         self.docs_cache = DocsCache()
-        self.indexed: dict[str, dict] | None = None  # slug -> document, in the live index
+        self.indexed: dict[str, dict] | None = None  # slug -> raw_fields(), in the live index
         self.indexed_stamp = None  # index_stamp() of the live index when we last wrote it
         # This build's index: a child process, or documents to write here in on_post_build.
         self.job: IndexJob | None = None
@@ -124,7 +125,9 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.by_category = {}
         for article in sorted(self.articles, key=lambda a: a.title.casefold()):
             self.by_category.setdefault(article.category, []).append(article)
-        documents = {article.slug: article_fields(article) for article in self.articles}
+        # Compared and handed over with their bodies still in Markdown: the plain text is
+        # made only for the articles that changed, or by the index process.
+        documents = {article.slug: raw_fields(article) for article in self.articles}
         if not self._update_in_place(documents):
             self._start_full_index(documents)
         # After the index, which a writer waits for during `mkdocs serve`.
@@ -143,7 +146,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         deleted = [slug for slug in self.indexed if slug not in documents]
         if changed or deleted:
             try:
-                update_index(self.index_dir, changed, deleted)
+                update_index(self.index_dir, [document_from_raw(raw) for raw in changed], deleted)
             except IndexBuildError as exc:
                 log.warning(f"search index: {exc}; rebuilding it")
                 return False
@@ -269,7 +272,8 @@ class KBPlugin(BasePlugin[KBConfig]):
                 target = job.wait()
             else:
                 target = staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
-                write_staged(lambda: write_documents(documents.values(), target), target, self.index_dir)
+                prepared = (document_from_raw(raw) for raw in documents.values())
+                write_staged(lambda: write_documents(prepared, target), target, self.index_dir)
         except IndexBuildError as exc:
             raise PluginError(str(exc)) from exc
         if self.stage_index:
