@@ -150,7 +150,7 @@ def wait_for(predicate, timeout: float, step: float = 0.01):
     raise TimeoutError("gave up waiting")
 
 
-def serve_latencies(project: Path, rounds: int = 5) -> dict:
+def serve_latencies(project: Path, rounds: int = 3) -> dict:
     """Seconds from saving a file to a query that sees it, for edits, additions, deletions."""
     from kb_build.search import Searcher
 
@@ -176,7 +176,9 @@ def serve_latencies(project: Path, rounds: int = 5) -> dict:
 
         rebuilds = []
         for number in range(rounds):
-            word = f"zebrolino{number}x"
+            # Words no article has, and more than one edit apart (a typo-tolerant search
+            # would find an article by a word one letter away).
+            word, added = f"zebrolino{'abcdefgh'[number]}", f"pangolotto{'abcdefgh'[number]}"
             done = builds_done()
             round_started = time.perf_counter()
             # An edit: a new word in an article's body.
@@ -189,16 +191,16 @@ def serve_latencies(project: Path, rounds: int = 5) -> dict:
             new = project / "docs" / "email" / f"articolo-nuovo-{number}.md"
             new.write_text(
                 f"---\ntitle: Articolo nuovo numero {number}\nsummary: Un articolo aggiunto durante la prova.\n"
-                f"category: email\n---\n\nIl testo parla di {word}y.\n",
+                f"category: email\n---\n\nIl testo parla di {added}.\n",
                 encoding="utf-8",
             )
             saved = time.perf_counter()
-            wait_for(lambda: any(h.slug == new.stem for h in searcher.search(f"{word}y")), timeout=120)
+            wait_for(lambda: any(h.slug == new.stem for h in searcher.search(added)), timeout=120)
             timings["add"].append(time.perf_counter() - saved)
             # A deletion.
             new.unlink()
             saved = time.perf_counter()
-            wait_for(lambda: not searcher.search(f"{word}y"), timeout=120)
+            wait_for(lambda: not searcher.search(added), timeout=120)
             timings["delete"].append(time.perf_counter() - saved)
             # MkDocs handles a save only after the rebuild in progress: wait for the site
             # to be rendered again before the next round (a writer waits for it too).
