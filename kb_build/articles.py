@@ -10,7 +10,9 @@ This module knows nothing about MkDocs or Whoosh: the site plugin, the search in
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -445,20 +447,33 @@ def _closest(word: str, choices) -> str | None:
 
 def markdown_files(docs_dir: Path) -> list[Path]:
     """Every ``.md`` file MkDocs would build (hidden files and folders are left out)."""
-    return sorted(
-        p
-        for p in docs_dir.rglob("*.md")
-        if not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)
-    )
+    found = []
+    for folder, subfolders, names in os.walk(docs_dir):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found += [(*Path(folder).relative_to(docs_dir).parts, name) for name in names if name.endswith(".md") and not name.startswith(".")]
+    return [docs_dir.joinpath(*parts) for parts in sorted(found)]
+
+
+# A file whose modification time is this much older than our last read of it cannot have
+# changed since without its time changing too (the "racy git" rule): trust its stat().
+_SETTLED_NS = 2_000_000_000
 
 
 class DocsCache:
-    """The files of a previous :func:`load_docs`, parsed and validated, reused while their
-    content is the same: ``mkdocs serve`` then re-parses only the files a writer saved
-    (comparing content, not modification times, which can miss two saves in one tick)."""
+    """The files of a previous :func:`load_docs`, parsed and validated, reused while they
+    are unchanged: ``mkdocs serve`` then re-parses only the files a writer saved.
+
+    A file is unchanged when its ``stat()`` is the same and it was last modified well
+    before we read it; otherwise its bytes are read and compared (two saves within one
+    tick of the file system's clock would look alike to ``stat()`` alone)."""
 
     def __init__(self):
-        self.entries: dict[Path, tuple[bytes, tuple]] = {}
+        self.entries: dict[Path, tuple] = {}  # path -> (stat key, read at (ns), bytes, result)
+
+
+def _stat_key(path: Path) -> tuple:
+    info = path.stat()
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def load_docs(
@@ -474,15 +489,26 @@ def load_docs(
     sources: list[Source] = []
     problems: list[Problem] = []
     entries = {}
+    context = (docs_dir, ticket_forms, id(catalog))
     for path in markdown_files(docs_dir):
-        raw = path.read_bytes()
-        context = (docs_dir, ticket_forms, id(catalog))
-        cached = cache.entries.get(path) if cache is not None else None
-        if cached is not None and cached[0] == raw and cached[1][0] == context:
-            result = cached[1]
+        entry = None
+        if cache is not None:
+            key, now = _stat_key(path), time.time_ns()
+            cached = cache.entries.get(path)
+            if cached is not None and cached[3][0] == context:
+                if cached[0] == key and key[2] < cached[1] - _SETTLED_NS:
+                    entry = cached
+                else:
+                    raw = path.read_bytes()
+                    if raw == cached[2]:
+                        entry = (key, now, raw, cached[3])
+            if entry is None:
+                raw = path.read_bytes()
+                entry = (key, now, raw, (context, *_load_file(path, docs_dir, raw, catalog, ticket_forms)))
+            entries[path] = entry
+            result = entry[3]
         else:
-            result = (context, *_load_file(path, docs_dir, raw, catalog, ticket_forms))
-        entries[path] = (raw, result)
+            result = (context, *_load_file(path, docs_dir, path.read_bytes(), catalog, ticket_forms))
         _, source, found, article = result
         problems.extend(found)
         if source is not None:

@@ -116,14 +116,13 @@ def check_duplicates(docs: Docs) -> list[Problem]:
     titles: dict[str, object] = {}
     slugs: dict[str, object] = {}
     for article in sorted(docs.articles, key=lambda a: str(a.source.rel)):
-        shown = article.source.display
         line = article.source.meta_lines.get("title", 1)
         key = fold(article.title)
         first = titles.setdefault(key, article)
         if first is not article:
             problems.append(
                 Problem(
-                    shown,
+                    article.source.display,
                     line,
                     f"duplicate title '{article.title}': also used by {first.source.display}; "
                     "merge the two articles or make the titles say how they differ",
@@ -133,7 +132,7 @@ def check_duplicates(docs: Docs) -> list[Problem]:
         if first is not article:
             problems.append(
                 Problem(
-                    shown,
+                    article.source.display,
                     1,
                     f"duplicate slug '{article.slug}': {first.source.display} has the same file name; "
                     "rename one of the two files (the name becomes the page address)",

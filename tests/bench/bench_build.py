@@ -150,7 +150,7 @@ def wait_for(predicate, timeout: float, step: float = 0.01):
     raise TimeoutError("gave up waiting")
 
 
-def serve_latencies(project: Path, rounds: int = 3) -> dict:
+def serve_latencies(project: Path, rounds: int = 2) -> dict:
     """Seconds from saving a file to a query that sees it, for edits, additions, deletions."""
     from kb_build.search import Searcher
 
@@ -175,38 +175,45 @@ def serve_latencies(project: Path, rounds: int = 3) -> dict:
             return log_path.read_text().count("Documentation built in")
 
         rebuilds = []
+
+        def save(change) -> tuple[int, float]:
+            """Make a change after the previous rebuild ended (MkDocs handles a save only
+            once the rebuild in progress is over, as a writer notices); its start time."""
+            done = builds_done()
+            change()
+            return done, time.perf_counter()
+
+        def rebuilt(done: int, saved: float) -> None:
+            wait_for(lambda: builds_done() > done, timeout=900, step=0.2)
+            rebuilds.append(time.perf_counter() - saved)
+            time.sleep(1)
+
         for number in range(rounds):
             # Words no article has, and more than one edit apart (a typo-tolerant search
             # would find an article by a word one letter away).
             word, added = f"zebrolino{'abcdefgh'[number]}", f"pangolotto{'abcdefgh'[number]}"
-            done = builds_done()
-            round_started = time.perf_counter()
             # An edit: a new word in an article's body.
             target = articles[number * 7]
-            target.write_text(target.read_text(encoding="utf-8") + f"\nUna parola nuova: {word}.\n", encoding="utf-8")
-            saved = time.perf_counter()
+            text = target.read_text(encoding="utf-8") + f"\nUna parola nuova: {word}.\n"
+            done, saved = save(lambda: target.write_text(text, encoding="utf-8"))
             wait_for(lambda: any(h.slug == target.stem for h in searcher.search(word)), timeout=120)
             timings["edit"].append(time.perf_counter() - saved)
+            rebuilt(done, saved)
             # An addition: a new article.
             new = project / "docs" / "email" / f"articolo-nuovo-{number}.md"
-            new.write_text(
+            body = (
                 f"---\ntitle: Articolo nuovo numero {number}\nsummary: Un articolo aggiunto durante la prova.\n"
-                f"category: email\n---\n\nIl testo parla di {added}.\n",
-                encoding="utf-8",
+                f"category: email\n---\n\nIl testo parla di {added}.\n"
             )
-            saved = time.perf_counter()
+            done, saved = save(lambda: new.write_text(body, encoding="utf-8"))
             wait_for(lambda: any(h.slug == new.stem for h in searcher.search(added)), timeout=120)
             timings["add"].append(time.perf_counter() - saved)
+            rebuilt(done, saved)
             # A deletion.
-            new.unlink()
-            saved = time.perf_counter()
+            done, saved = save(new.unlink)
             wait_for(lambda: not searcher.search(added), timeout=120)
             timings["delete"].append(time.perf_counter() - saved)
-            # MkDocs handles a save only after the rebuild in progress: wait for the site
-            # to be rendered again before the next round (a writer waits for it too).
-            wait_for(lambda: builds_done() >= done + 3, timeout=900, step=0.2)
-            rebuilds.append((time.perf_counter() - round_started) / 3)
-            time.sleep(1)
+            rebuilt(done, saved)
         searcher.close()
     finally:
         server.terminate()
