@@ -19,6 +19,7 @@ How a build stays linear and fast (README, "Performance"):
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -89,6 +90,10 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.pending: dict[str, dict] | None = None
         self.dates: dict[Path, int] = {}
         self.build_time = 0
+        # `mkdocs serve`: a thread that updates the index on save (see refresh_index); the
+        # lock keeps it and the build's on_pre_build from checking and writing at once.
+        self.watcher: _DocsWatcher | None = None
+        self.lock = threading.RLock()
 
     def on_startup(self, *, command, dirty):
         """Defined so that MkDocs keeps this object across the rebuilds of `mkdocs serve`:
@@ -117,19 +122,20 @@ class KBPlugin(BasePlugin[KBConfig]):
         """Check every article before MkDocs touches site_dir, so a bad article keeps the old
         site; then update the index in place (serve) or start writing it (a full build)."""
         docs_dir = Path(config.docs_dir)
-        docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
-        if problems:
-            listing = "\n".join(str(p) for p in problems)
-            raise PluginError(f"kb check found {len(problems)} problem(s):\n{listing}")
-        self.articles = docs.articles
+        with self.lock:
+            docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
+            if problems:
+                listing = "\n".join(str(p) for p in problems)
+                raise PluginError(f"kb check found {len(problems)} problem(s):\n{listing}")
+            self.articles = docs.articles
+            # Compared and handed over with their bodies still in Markdown: the plain text
+            # is made only for the articles that changed, or by the index process.
+            documents = {article.slug: raw_fields(article) for article in self.articles}
+            if not self._update_in_place(documents):
+                self._start_full_index(documents)
         self.by_category = {}
         for article in sorted(self.articles, key=lambda a: a.title.casefold()):
             self.by_category.setdefault(article.category, []).append(article)
-        # Compared and handed over with their bodies still in Markdown: the plain text is
-        # made only for the articles that changed, or by the index process.
-        documents = {article.slug: raw_fields(article) for article in self.articles}
-        if not self._update_in_place(documents):
-            self._start_full_index(documents)
         # After the index, which a writer waits for during `mkdocs serve`.
         self.docs_root = docs_dir.resolve()
         self.dates = last_changes(self.docs_root)
@@ -288,9 +294,31 @@ class KBPlugin(BasePlugin[KBConfig]):
         log.info(f"search index: {len(documents)} articles written to {target} (waited {waited:.1f} s for it)")
 
     def on_serve(self, server, config, builder):
-        """Rebuild on save of the synonym table too, so writers see its effect live."""
+        """Rebuild on save of the synonym table too, so writers see its effect live; and
+        update the index as soon as an article is saved, without waiting for MkDocs."""
         server.watch(str(SYNONYMS_FILE))
+        if self.watcher is None:
+            self.watcher = _DocsWatcher(self, Path(config.docs_dir))
         return server
+
+    def on_shutdown(self):
+        """Stop watching docs/ when `mkdocs serve` stops."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def refresh_index(self, docs_dir: Path) -> None:
+        """Bring the live index up to date with docs/ now (during `mkdocs serve`, on save).
+
+        MkDocs handles a save only once the rebuild in progress is over, and a rebuild of a
+        large KB renders for a minute: the index would wait as long. Articles with problems
+        are left to the next rebuild, which reports them (and refuses them, as always)."""
+        with self.lock:
+            if self.indexed is None or self.stage_index:
+                return
+            docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
+            if not problems:
+                self._update_in_place({article.slug: raw_fields(article) for article in docs.articles})
 
     def publish_staged_index(self) -> None:
         """Swap the index staged by a successful `kb build` into place."""
@@ -332,3 +360,52 @@ def _section_slug(section: Section) -> str | None:
 
 def _escape_link_text(text: str) -> str:
     return text.replace("[", r"\[").replace("]", r"\]")
+
+
+class _DocsWatcher:
+    """Calls ``plugin.refresh_index`` shortly after Markdown files under ``docs_dir`` change
+    (watchdog, which MkDocs itself uses to watch files)."""
+
+    QUIET = 0.05  # seconds without further events: an editor's save is several events
+
+    def __init__(self, plugin: KBPlugin, docs_dir: Path):
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        self.plugin, self.docs_dir = plugin, docs_dir
+        self.changed = threading.Event()
+        self.stopping = False
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                paths = (str(event.src_path), str(getattr(event, "dest_path", "") or ""))
+                if not event.is_directory and any(p.endswith(".md") for p in paths):
+                    watcher.changed.set()
+
+        self.observer = Observer()
+        self.observer.schedule(Handler(), str(docs_dir), recursive=True)
+        self.observer.daemon = True
+        self.observer.start()
+        self.thread = threading.Thread(target=self.run, name="kb-index-watcher", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            self.changed.wait()
+            if self.stopping:
+                return
+            while self.changed.is_set():  # until the save is over
+                self.changed.clear()
+                time.sleep(self.QUIET)
+            try:
+                self.plugin.refresh_index(self.docs_dir)
+            except Exception as exc:  # never kill the thread: the next rebuild reports it
+                log.warning(f"search index: could not update it on save ({exc}); the rebuild will")
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.changed.set()
+        self.observer.stop()
+        self.observer.join(timeout=5)
+        self.thread.join(timeout=5)
