@@ -49,10 +49,14 @@ test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed $(PG_BIN)/initdb
 test: test-tools
 	$(BIN)/python -m pytest
 
-# Search benchmark, not part of `make test` (2-5 minutes): Whoosh vs SQLite FTS5 on
-# synthetic KBs of 100, 1,000 and 5,000 articles; writes .bench/search-report.txt.
+# Benchmarks, not part of `make test` (15-25 minutes), on synthetic KBs of 100, 1,000 and
+# 5,000 articles under .bench/ (never site/ or build/):
+# - search: Whoosh vs SQLite FTS5; writes .bench/search-report.txt;
+# - build: `kb build` vs plain MkDocs + Material (up to 1,000 articles: it grows
+#   quadratically), then save-to-searchable during `mkdocs serve`; .bench/build-report.txt.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_search
+	$(BIN)/python -m tests.bench.bench_build
 
 clean:
 	rm -rf site build instance .pytest_cache

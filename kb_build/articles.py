@@ -10,8 +10,11 @@ This module knows nothing about MkDocs or Whoosh: the site plugin, the search in
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -25,6 +28,9 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK = re.compile(r"!?\[(?P<text>[^\]]*)\]\((?P<target><[^>]*>|[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# libyaml's safe loader when PyYAML has it (the wheels do): the pure-Python one took about
+# 5 ms per article, a third of a 5,000-article build. Same nodes, marks and errors.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,12 @@ class Article:
     services: tuple[str, ...]
     tags: tuple[str, ...]
     ticket_form: str | None
-    text: str = field(repr=False)  # body as plain text, for the index and snippets
+
+    @cached_property
+    def text(self) -> str:
+        """The body as plain text, for the index and snippets. Computed on first use: the
+        site build leaves it to the index process (:mod:`kb_build.indexer`)."""
+        return plain_text(self.source.body)
 
     @property
     def path(self) -> Path:
@@ -125,14 +136,15 @@ class Docs:
 # Parsing
 
 
-def parse_source(path: Path, docs_dir: Path) -> tuple[Source | None, list[Problem]]:
+def parse_source(path: Path, docs_dir: Path, raw: bytes | None = None) -> tuple[Source | None, list[Problem]]:
     """Split a Markdown file into front matter and body; syntax problems are returned, not raised."""
     shown = display_path(path)
     rel = PurePosixPath(path.relative_to(docs_dir).as_posix())
+    raw = path.read_bytes() if raw is None else raw
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(shown, line, "not UTF-8 text: save the file with UTF-8 encoding")]
     text = text.removeprefix("\ufeff")
     lines = text.split("\n")
@@ -158,7 +170,7 @@ def parse_source(path: Path, docs_dir: Path) -> tuple[Source | None, list[Proble
 
 def _parse_front_matter(text: str, shown: str) -> tuple[dict, dict[str, int], list[Problem]]:
     """YAML front matter with the line of each key (line 1 of the file is the opening '---')."""
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -223,11 +235,17 @@ _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 
 
 def _inline_text(text: str) -> str:
-    text = _LINK.sub(lambda m: m.group("text"), text)
-    text = _AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
-    text = _HTML_TAG.sub(" ", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    text = _ESCAPE.sub(r"\1", text)
+    # Each substitution only when its marker is there: most lines are plain prose, and
+    # this runs on every line of every article.
+    if "](" in text:
+        text = _LINK.sub(lambda m: m.group("text"), text)
+    if "<" in text:
+        text = _AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
+        text = _HTML_TAG.sub(" ", text)
+    if "*" in text or "_" in text or "`" in text:
+        text = _EMPHASIS.sub(r"\2", text)
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
     return " ".join(text.split())
 
 
@@ -390,7 +408,6 @@ def build_article(source: Source, catalog: Catalog, ticket_forms: frozenset[str]
         services=tuple(services),
         tags=tuple(tags),
         ticket_form=ticket_form,
-        text=plain_text(source.body),
     )
     return article, problems
 
@@ -430,40 +447,93 @@ def _closest(word: str, choices) -> str | None:
 
 def markdown_files(docs_dir: Path) -> list[Path]:
     """Every ``.md`` file MkDocs would build (hidden files and folders are left out)."""
-    return sorted(
-        p
-        for p in docs_dir.rglob("*.md")
-        if not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)
-    )
+    found = []
+    for folder, subfolders, names in os.walk(docs_dir):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found += [(*Path(folder).relative_to(docs_dir).parts, name) for name in names if name.endswith(".md") and not name.startswith(".")]
+    return [docs_dir.joinpath(*parts) for parts in sorted(found)]
 
 
-def load_docs(docs_dir: Path, ticket_forms: frozenset[str] | None = None, catalog: Catalog | None = None) -> Docs:
+# A file whose modification time is this much older than our last read of it cannot have
+# changed since without its time changing too (the "racy git" rule): trust its stat().
+_SETTLED_NS = 2_000_000_000
+
+
+class DocsCache:
+    """The files of a previous :func:`load_docs`, parsed and validated, reused while they
+    are unchanged: ``mkdocs serve`` then re-parses only the files a writer saved.
+
+    A file is unchanged when its ``stat()`` is the same and it was last modified well
+    before we read it; otherwise its bytes are read and compared (two saves within one
+    tick of the file system's clock would look alike to ``stat()`` alone)."""
+
+    def __init__(self):
+        self.entries: dict[Path, tuple] = {}  # path -> (stat key, read at (ns), bytes, result)
+
+
+def _stat_key(path: Path) -> tuple:
+    info = path.stat()
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def load_docs(
+    docs_dir: Path,
+    ticket_forms: frozenset[str] | None = None,
+    catalog: Catalog | None = None,
+    cache: DocsCache | None = None,
+) -> Docs:
     """Parse and validate every Markdown file of ``docs_dir`` (per-file checks only)."""
     catalog = catalog or load_catalog()
     docs_dir = Path(docs_dir)
     articles: list[Article] = []
     sources: list[Source] = []
     problems: list[Problem] = []
+    entries = {}
+    context = (docs_dir, ticket_forms, id(catalog))
     for path in markdown_files(docs_dir):
-        source, found = parse_source(path, docs_dir)
+        entry = None
+        if cache is not None:
+            key, now = _stat_key(path), time.time_ns()
+            cached = cache.entries.get(path)
+            if cached is not None and cached[3][0] == context:
+                if cached[0] == key and key[2] < cached[1] - _SETTLED_NS:
+                    entry = cached
+                else:
+                    raw = path.read_bytes()
+                    if raw == cached[2]:
+                        entry = (key, now, raw, cached[3])
+            if entry is None:
+                raw = path.read_bytes()
+                entry = (key, now, raw, (context, *_load_file(path, docs_dir, raw, catalog, ticket_forms)))
+            entries[path] = entry
+            result = entry[3]
+        else:
+            result = (context, *_load_file(path, docs_dir, path.read_bytes(), catalog, ticket_forms))
+        _, source, found, article = result
         problems.extend(found)
-        if source is None:
-            continue
-        sources.append(source)
-        if found:
-            continue
-        if source.is_article:
-            article, found = build_article(source, catalog, ticket_forms)
-            problems.extend(found)
-            if article is not None:
-                articles.append(article)
-        elif len(source.rel.parts) > 2:
-            problems.append(
-                Problem(
-                    source.display,
-                    1,
-                    "articles go directly in a category folder (docs/<category>/<slug>.md): "
-                    "move this file up",
-                )
-            )
+        if source is not None:
+            sources.append(source)
+        if article is not None:
+            articles.append(article)
+    if cache is not None:
+        cache.entries = entries  # deleted files are forgotten
     return Docs(docs_dir, articles, sources, problems)
+
+
+def _load_file(path: Path, docs_dir: Path, raw: bytes, catalog: Catalog, ticket_forms) -> tuple:
+    """``(source or None, problems, article or None)`` of one Markdown file."""
+    source, problems = parse_source(path, docs_dir, raw)
+    if source is None or problems:
+        return source, problems, None
+    if source.is_article:
+        article, found = build_article(source, catalog, ticket_forms)
+        return source, problems + found, article
+    if len(source.rel.parts) > 2:
+        problems = problems + [
+            Problem(
+                source.display,
+                1,
+                "articles go directly in a category folder (docs/<category>/<slug>.md): move this file up",
+            )
+        ]
+    return source, problems, None

@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .swap import swap_in
+from .swap import remove_leftovers, swap_in
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner (PITFALLS.md)
 
@@ -45,6 +45,7 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> P
         except ConfigurationError as exc:
             raise BuildError(f"{config_file}: {exc}") from exc
         final = Path(config.site_dir)
+        remove_leftovers(final)  # of a build killed half way (kill -9, power cut)
         staging = final.with_name(f".{final.name}.building-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         config.site_dir = str(staging)
@@ -52,16 +53,22 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> P
         if kb_plugin is not None:
             kb_plugin.stage_index = True
         try:
-            build(config)
-        except (Abort, Exception) as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                build(config)
+            except (Abort, Exception) as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                if kb_plugin is not None:
+                    kb_plugin.discard_staged_index()
+                details = "\n".join(m for m in collect.messages if m) or str(exc)
+                raise BuildError(f"build failed, the previous site and search index are unchanged:\n{details}") from exc
             if kb_plugin is not None:
-                kb_plugin.discard_staged_index()
-            details = "\n".join(m for m in collect.messages if m) or str(exc)
-            raise BuildError(f"build failed, the previous site and search index are unchanged:\n{details}") from exc
-        if kb_plugin is not None:
-            kb_plugin.publish_staged_index()
-        swap_in(staging, final)
+                kb_plugin.publish_staged_index()
+            swap_in(staging, final)
+        finally:
+            # MkDocs keeps one instance of our plugin per process (it has on_startup), so
+            # a later plain `mkdocs build` in this process must not stage its index.
+            if kb_plugin is not None:
+                kb_plugin.stage_index = False
         return final
     finally:
         logger.removeHandler(collect)

@@ -13,15 +13,20 @@ from urllib.parse import unquote, urlsplit
 
 from markdown.extensions.toc import slugify as toc_slugify
 
-from .articles import _SCHEME, Docs, Problem, Source, load_docs
+from .articles import _SCHEME, Docs, DocsCache, Problem, Source, load_docs
 from .text import fold
 
 _ATTR_LIST = re.compile(r"\s*\{[^}]*\}\s*$")
 
 
-def check_docs(docs_dir: Path, ticket_forms: frozenset[str] | None = None) -> tuple[Docs, list[Problem]]:
-    """Load ``docs_dir`` and return it with every problem found, sorted by file and line."""
-    docs = load_docs(docs_dir, ticket_forms)
+def check_docs(
+    docs_dir: Path, ticket_forms: frozenset[str] | None = None, cache: DocsCache | None = None
+) -> tuple[Docs, list[Problem]]:
+    """Load ``docs_dir`` and return it with every problem found, sorted by file and line.
+
+    ``cache`` (see :class:`~kb_build.articles.DocsCache`) skips the files unchanged since
+    the previous call; the checks across files always run on all of them."""
+    docs = load_docs(docs_dir, ticket_forms, cache=cache)
     problems = list(docs.problems)
     problems += check_links(docs)
     problems += check_duplicates(docs)
@@ -111,14 +116,13 @@ def check_duplicates(docs: Docs) -> list[Problem]:
     titles: dict[str, object] = {}
     slugs: dict[str, object] = {}
     for article in sorted(docs.articles, key=lambda a: str(a.source.rel)):
-        shown = article.source.display
         line = article.source.meta_lines.get("title", 1)
         key = fold(article.title)
         first = titles.setdefault(key, article)
         if first is not article:
             problems.append(
                 Problem(
-                    shown,
+                    article.source.display,
                     line,
                     f"duplicate title '{article.title}': also used by {first.source.display}; "
                     "merge the two articles or make the titles say how they differ",
@@ -128,7 +132,7 @@ def check_duplicates(docs: Docs) -> list[Problem]:
         if first is not article:
             problems.append(
                 Problem(
-                    shown,
+                    article.source.display,
                     1,
                     f"duplicate slug '{article.slug}': {first.source.display} has the same file name; "
                     "rename one of the two files (the name becomes the page address)",

@@ -1,13 +1,26 @@
 """The ``kb`` MkDocs plugin: keeps the site, the checks and the search index in step.
 
-Thin by design: the work is done by :mod:`kb_build.checks` (validation) and
-:mod:`kb_build.index` (the search index); the hooks only call them at the right moment.
+Thin by design: the work is done by :mod:`kb_build.checks` (validation),
+:mod:`kb_build.index` and :mod:`kb_build.indexer` (the search index) and
+:mod:`kb_build.gitdates` (dates); the hooks only call them at the right moment.
+
+How a build stays linear and fast (README, "Performance"):
+
+- ``on_pre_build`` parses and checks every article once; everything later (category
+  lists, dates, the index) uses that parse, never a scan of all articles per page.
+- The index is written by a separate process (:class:`kb_build.indexer.IndexJob`)
+  while MkDocs renders the pages, and collected in ``on_post_build``.
+- Dates come from one ``git log`` for the whole docs folder (:mod:`kb_build.gitdates`).
+- During ``mkdocs serve`` the plugin object lives across rebuilds: files are re-parsed
+  only when their content changed, and the index is updated in place for the articles
+  added, changed or deleted, at the start of the rebuild (before MkDocs renders).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from mkdocs.config import base
@@ -17,15 +30,31 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
-from .articles import Article
-from .catalog import load_catalog
 from .analysis import SYNONYMS_FILE
+from .articles import Article, DocsCache
+from .catalog import load_catalog
 from .checks import check_docs
 from .config import DEFAULT_INDEX_DIR
-from .index import IndexBuildError, build_index
-from .swap import swap_in
+from .gitdates import iso_date, italian_date, last_changes
+from .index import (
+    SYNONYMS_NAME,
+    IndexBuildError,
+    document_from_raw,
+    index_stamp,
+    raw_fields,
+    staging_dir,
+    update_index,
+    write_documents,
+    write_staged,
+)
+from .indexer import IndexJob
+from .swap import remove_leftovers, swap_in
 
 log = get_plugin_logger(__name__)
+
+# Below this many articles the index is written in this process: starting a second
+# Python (about 0.3 s) would cost more than it saves.
+PARALLEL_MIN_ARTICLES = 200
 
 
 class KBConfig(base.Config):
@@ -45,12 +74,30 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     def __init__(self):
         self.articles: list[Article] = []
+        self.by_category: dict[str, list[Article]] = {}
         self.root = Path.cwd()
         self.short_sections: dict[int, Page | None] = {}
         # `kb build` sets stage_index: the index is then written aside and published by
         # publish_staged_index() only once the whole build (site included) succeeded.
         self.stage_index = False
         self.staged_index: Path | None = None
+        # Kept across the rebuilds of `mkdocs serve` (see on_startup):
+        self.docs_cache = DocsCache()
+        self.indexed: dict[str, dict] | None = None  # slug -> raw_fields(), in the live index
+        self.indexed_stamp = None  # index_stamp() of the live index when we last wrote it
+        # This build's index: a child process, or documents to write here in on_post_build.
+        self.job: IndexJob | None = None
+        self.pending: dict[str, dict] | None = None
+        self.dates: dict[Path, int] = {}
+        self.build_time = 0
+        # `mkdocs serve`: a thread that updates the index on save (see refresh_index); the
+        # lock keeps it and the build's on_pre_build from checking and writing at once.
+        self.watcher: _DocsWatcher | None = None
+        self.lock = threading.RLock()
+
+    def on_startup(self, *, command, dirty):
+        """Defined so that MkDocs keeps this object across the rebuilds of `mkdocs serve`:
+        a rebuild then re-parses and re-indexes only the articles that changed."""
 
     def on_config(self, config):
         """Resolve our paths against mkdocs.yml's folder and check that they exist."""
@@ -72,12 +119,76 @@ class KBPlugin(BasePlugin[KBConfig]):
         return frozenset(p.stem for p in self.forms_dir.glob("*.yaml"))
 
     def on_pre_build(self, config):
-        """Check every article before MkDocs touches site_dir, so a bad article keeps the old site."""
-        docs, problems = check_docs(Path(config.docs_dir), self.ticket_forms())
-        if problems:
-            listing = "\n".join(str(p) for p in problems)
-            raise PluginError(f"kb check found {len(problems)} problem(s):\n{listing}")
-        self.articles = docs.articles
+        """Check every article before MkDocs touches site_dir, so a bad article keeps the old
+        site; then update the index in place (serve) or start writing it (a full build)."""
+        docs_dir = Path(config.docs_dir)
+        with self.lock:
+            docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
+            if problems:
+                listing = "\n".join(str(p) for p in problems)
+                raise PluginError(f"kb check found {len(problems)} problem(s):\n{listing}")
+            self.articles = docs.articles
+            # Compared and handed over with their bodies still in Markdown: the plain text
+            # is made only for the articles that changed, or by the index process.
+            documents = {article.slug: raw_fields(article) for article in self.articles}
+            if not self._update_in_place(documents):
+                self._start_full_index(documents)
+        self.by_category = {}
+        for article in sorted(self.articles, key=lambda a: a.title.casefold()):
+            self.by_category.setdefault(article.category, []).append(article)
+        # After the index, which a writer waits for during `mkdocs serve`.
+        self.docs_root = docs_dir.resolve()
+        self.dates = last_changes(self.docs_root)
+        self.build_time = int(time.time())
+
+    def _update_in_place(self, documents: dict[str, dict]) -> bool:
+        """Apply to the live index what changed since we last wrote it; False when it has
+        to be rebuilt instead (first build, `kb build`, synonym table edited, index
+        replaced or damaged meanwhile)."""
+        if self.stage_index or self.indexed is None or not self._index_is_ours():
+            return False
+        started = time.perf_counter()
+        changed = [document for slug, document in documents.items() if self.indexed.get(slug) != document]
+        deleted = [slug for slug in self.indexed if slug not in documents]
+        if changed or deleted:
+            try:
+                update_index(self.index_dir, [document_from_raw(raw) for raw in changed], deleted)
+            except IndexBuildError as exc:
+                log.warning(f"search index: {exc}; rebuilding it")
+                return False
+            log.info(
+                f"search index: {len(changed)} article(s) updated, {len(deleted)} removed "
+                f"in {(time.perf_counter() - started) * 1000:.0f} ms"
+            )
+        self.indexed = documents
+        self.indexed_stamp = index_stamp(self.index_dir)
+        return True
+
+    def _index_is_ours(self) -> bool:
+        try:
+            if index_stamp(self.index_dir) != self.indexed_stamp:
+                return False
+            return (self.index_dir / SYNONYMS_NAME).read_bytes() == SYNONYMS_FILE.read_bytes()
+        except OSError:
+            return False
+
+    def _start_full_index(self, documents: dict[str, dict]) -> None:
+        self.indexed = None  # until on_post_build has put the new index in place
+        remove_leftovers(self.index_dir)
+        if len(documents) >= PARALLEL_MIN_ARTICLES:
+            target = staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
+            self.job = IndexJob(list(documents.values()), target, self.index_dir)
+        self.pending = documents
+
+    def on_build_error(self, error):
+        """Stop an index build still running for a build that failed."""
+        self._cancel_job()
+
+    def _cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+        self.pending = None
 
     def on_nav(self, nav, config, files):
         """Category sections get their catalog label and order instead of the folder name."""
@@ -128,13 +239,20 @@ class KBPlugin(BasePlugin[KBConfig]):
         return sidebar
 
     def on_page_markdown(self, markdown, page, config, files):
-        """Category index pages list their articles with summaries, so nobody maintains a list by hand."""
+        """Category index pages list their articles with summaries, so nobody maintains a
+        list by hand; articles get the date of their last change ("Ultimo aggiornamento")."""
         if page.meta.get("summary") and not page.meta.get("description"):
             page.meta["description"] = page.meta["summary"]  # Material's <meta name="description">
         src = page.file.src_uri
         parts = src.split("/")
+        if len(parts) == 2 and parts[1] != "index.md":
+            # The newest commit that changed the article; the build date when it has none
+            # (not committed yet, a copy without history).
+            when = self.dates.get(self.docs_root / src, self.build_time)
+            page.meta["kb_updated"] = italian_date(when)
+            page.meta["kb_updated_iso"] = iso_date(when)
         if len(parts) == 2 and parts[1] == "index.md" and parts[0] in self.catalog.categories:
-            listed = sorted((a for a in self.articles if a.category == parts[0]), key=lambda a: a.title.casefold())
+            listed = self.by_category.get(parts[0], [])
             lines = [f"- [{_escape_link_text(a.title)}]({a.slug}.md)  \n  {a.summary}" for a in listed]
             if not lines:
                 lines = ["Ancora nessun articolo in questa categoria."]
@@ -149,22 +267,58 @@ class KBPlugin(BasePlugin[KBConfig]):
         return markdown
 
     def on_post_build(self, config):
-        """Build the search index from the articles checked in on_pre_build."""
-        target = self.index_dir
-        if self.stage_index:
-            target = self.index_dir.with_name(f".{self.index_dir.name}.staged-{os.getpid()}")
-            shutil.rmtree(target, ignore_errors=True)
-            self.staged_index = target
+        """Collect the index written beside the pages and put it in place (or stage it)."""
+        documents, self.pending = self.pending, None
+        if documents is None:  # updated in place in on_pre_build
+            return
+        started = time.perf_counter()
         try:
-            build_index(self.articles, target)
+            if self.job is not None:
+                job, self.job = self.job, None
+                target = job.wait()
+            else:
+                target = staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
+                prepared = (document_from_raw(raw) for raw in documents.values())
+                write_staged(lambda: write_documents(prepared, target), target, self.index_dir)
         except IndexBuildError as exc:
             raise PluginError(str(exc)) from exc
-        log.info(f"search index: {len(self.articles)} articles written to {target}")
+        if self.stage_index:
+            self.staged_index = target
+        else:
+            try:
+                swap_in(target, self.index_dir)
+            except OSError as exc:
+                raise PluginError(f"cannot replace the search index {self.index_dir}: {exc}") from exc
+            self.indexed, self.indexed_stamp = documents, index_stamp(self.index_dir)
+        waited = time.perf_counter() - started
+        log.info(f"search index: {len(documents)} articles written to {target} (waited {waited:.1f} s for it)")
 
     def on_serve(self, server, config, builder):
-        """Rebuild on save of the synonym table too, so writers see its effect live."""
+        """Rebuild on save of the synonym table too, so writers see its effect live; and
+        update the index as soon as an article is saved, without waiting for MkDocs."""
         server.watch(str(SYNONYMS_FILE))
+        if self.watcher is None:
+            self.watcher = _DocsWatcher(self, Path(config.docs_dir))
         return server
+
+    def on_shutdown(self):
+        """Stop watching docs/ when `mkdocs serve` stops."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def refresh_index(self, docs_dir: Path) -> None:
+        """Bring the live index up to date with docs/ now (during `mkdocs serve`, on save).
+
+        MkDocs handles a save only once the rebuild in progress is over, and a rebuild of a
+        large KB renders for a minute: the index would wait as long. Articles with problems
+        are left to the next rebuild, which reports them (and refuses them, as always)."""
+        with self.lock:
+            if self.indexed is None or self.stage_index:
+                return
+            docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
+            if not problems:
+                self._update_in_place({article.slug: raw_fields(article) for article in docs.articles})
 
     def publish_staged_index(self) -> None:
         """Swap the index staged by a successful `kb build` into place."""
@@ -174,6 +328,7 @@ class KBPlugin(BasePlugin[KBConfig]):
 
     def discard_staged_index(self) -> None:
         """Forget the index staged by a failed `kb build`; the published one is untouched."""
+        self._cancel_job()
         if self.staged_index is not None:
             shutil.rmtree(self.staged_index, ignore_errors=True)
             self.staged_index = None
@@ -205,3 +360,52 @@ def _section_slug(section: Section) -> str | None:
 
 def _escape_link_text(text: str) -> str:
     return text.replace("[", r"\[").replace("]", r"\]")
+
+
+class _DocsWatcher:
+    """Calls ``plugin.refresh_index`` shortly after Markdown files under ``docs_dir`` change
+    (watchdog, which MkDocs itself uses to watch files)."""
+
+    QUIET = 0.05  # seconds without further events: an editor's save is several events
+
+    def __init__(self, plugin: KBPlugin, docs_dir: Path):
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        self.plugin, self.docs_dir = plugin, docs_dir
+        self.changed = threading.Event()
+        self.stopping = False
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                paths = (str(event.src_path), str(getattr(event, "dest_path", "") or ""))
+                if not event.is_directory and any(p.endswith(".md") for p in paths):
+                    watcher.changed.set()
+
+        self.observer = Observer()
+        self.observer.schedule(Handler(), str(docs_dir), recursive=True)
+        self.observer.daemon = True
+        self.observer.start()
+        self.thread = threading.Thread(target=self.run, name="kb-index-watcher", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            self.changed.wait()
+            if self.stopping:
+                return
+            while self.changed.is_set():  # until the save is over
+                self.changed.clear()
+                time.sleep(self.QUIET)
+            try:
+                self.plugin.refresh_index(self.docs_dir)
+            except Exception as exc:  # never kill the thread: the next rebuild reports it
+                log.warning(f"search index: could not update it on save ({exc}); the rebuild will")
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.changed.set()
+        self.observer.stop()
+        self.observer.join(timeout=5)
+        self.thread.join(timeout=5)

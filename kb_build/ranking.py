@@ -12,9 +12,11 @@ gives, ties included (``tests/test_ranking.py`` checks it).
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import Phrase
 from whoosh.scoring import BM25F
 
@@ -27,9 +29,8 @@ def _blocks(postings):
     """``(ids, weights)`` of a posting list, a block at a time.
 
     Whoosh's public matcher API costs several method calls per posting. The postings of
-    a term in one segment without deletions (the normal case: `kb build` writes one
-    segment) are taken a decoded block at a time from ``W3LeafMatcher`` instead; anything
-    else (several segments, deleted documents) goes posting by posting.
+    a term in one segment (a ``W3LeafMatcher``) are taken a decoded block at a time
+    instead; anything else goes posting by posting.
     """
     if isinstance(postings, W3LeafMatcher):
         while postings.is_active():
@@ -43,17 +44,57 @@ def _blocks(postings):
         postings.next()
 
 
-class PostingScorer:
-    """Scores of ``(field, words)`` clauses over one open Whoosh searcher (not thread-safe)."""
+@dataclass(frozen=True)
+class SegmentStats:
+    """What scoring needs from one segment, read once: segments never change after they
+    are written, except for deletions (``live``), so an index updated in place is
+    re-read only for its new segments."""
 
-    def __init__(self, searcher, fields, weighting: BM25F | None = None):
+    lengths: dict[str, np.ndarray]  # field -> quantised length of each document
+    live: np.ndarray | None  # False for deleted documents; None: no deletions
+
+
+def segment_key(leaf) -> tuple[str, int]:
+    """Identifies a segment and its deletions: ``(segment id, live documents)``."""
+    return leaf.segment().segment_id(), leaf.doc_count()
+
+
+def read_segment_stats(leaf, fields) -> SegmentStats:
+    count = leaf.doc_count_all()
+    # Whoosh scores with the stored (quantised) length: use the same. (An empty field
+    # has none, but then no term of that field can match the document.)
+    lengths = {
+        field: np.array([leaf.doc_field_length(d, field) or 1 for d in range(count)], dtype=float) for field in fields
+    }
+    live = None
+    if leaf.has_deletions():
+        live = np.array([not leaf.is_deleted(d) for d in range(count)], dtype=bool)
+    return SegmentStats(lengths, live)
+
+
+class PostingScorer:
+    """Scores of ``(field, words)`` clauses over one open Whoosh searcher (not thread-safe).
+
+    ``segments`` maps :func:`segment_key` to the :class:`SegmentStats` already read (from
+    a previous generation of the same index); the stats of the other segments are read
+    and added to it. Scores are cached per clause for the life of this object: any
+    change to the index (a new generation) changes document counts, average lengths and
+    so every idf, so it needs a new scorer, never an updated cache.
+    """
+
+    def __init__(self, searcher, fields, weighting: BM25F | None = None, segments: dict | None = None):
         self.searcher = searcher
         self.weighting = weighting or BM25F()
         self.doc_count = searcher.doc_count_all()
-        # Whoosh scores with the stored (quantised) length: use the same. (An empty field
-        # has none, but then no term of that field can match the document.)
+        self.segments = segments if segments is not None else {}
+        self.leaves = []  # (leaf reader, docnum offset, stats)
+        for leaf, offset in searcher.reader().leaf_readers():
+            key = segment_key(leaf)
+            if key not in self.segments:
+                self.segments[key] = read_segment_stats(leaf, fields)
+            self.leaves.append((leaf, offset, self.segments[key]))
         self.lengths = {
-            field: np.array([searcher.doc_field_length(d, field) or 1 for d in range(self.doc_count)], dtype=float)
+            field: np.concatenate([stats.lengths[field] for _, _, stats in self.leaves] or [np.empty(0)])
             for field in fields
         }
         self.average = {field: searcher.avg_field_length(field) or 1 for field in fields}
@@ -77,15 +118,28 @@ class PostingScorer:
 
     def _term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         searcher = self.searcher
-        if (field, text) not in searcher.reader():
+        id_parts, tf_parts = [], []
+        for leaf, offset, stats in self.leaves:
+            if (field, text) not in leaf:
+                continue
+            postings = leaf.postings(field, text)
+            if isinstance(postings, FilterMatcher) and isinstance(postings.child, W3LeafMatcher):
+                postings = postings.child  # deleted documents are dropped below, all at once
+            ids: list[int] = []
+            tfs: list[float] = []
+            for block_ids, block_weights in _blocks(postings):
+                ids.extend(block_ids)
+                tfs.extend(block_weights)
+            docnums = np.array(ids, dtype=np.int64)
+            tf = np.array(tfs, dtype=float)
+            if stats.live is not None:
+                keep = stats.live[docnums]
+                docnums, tf = docnums[keep], tf[keep]
+            id_parts.append(docnums + offset)
+            tf_parts.append(tf)
+        if not id_parts:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        ids: list[int] = []
-        tfs: list[float] = []
-        for block_ids, block_weights in _blocks(searcher.reader().postings(field, text)):  # no deleted docs
-            ids.extend(block_ids)
-            tfs.extend(block_weights)
-        docnums = np.array(ids, dtype=np.int64)
-        tf = np.array(tfs, dtype=float)
+        docnums, tf = np.concatenate(id_parts), np.concatenate(tf_parts)
         idf = searcher.idf(field, text)
         b, k1 = self.weighting._field_B.get(field, self.weighting.B), self.weighting.K1
         length = self.lengths[field][docnums]

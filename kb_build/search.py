@@ -35,13 +35,14 @@ import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
 from .analysis import QueryWord, Synonyms, analyze_words, parse_synonyms
-from .index import INDEX_NAME, SCHEMA_VERSION, SYNONYMS_NAME, TEXT_FIELDS
-from .ranking import PostingScorer
+from .index import INDEX_NAME, SCHEMA_VERSION, SYNONYMS_NAME, TEXT_FIELDS, index_stamp
+from .ranking import PostingScorer, segment_key
 from .snippets import WordSpans, make_snippet
 
 MAX_QUERY_CHARS = 200  # longer input is cut: nobody describes a problem in more words
@@ -88,8 +89,9 @@ class Searcher:
     Thread-safe: queries are serialised by a lock (Whoosh readers share file handles, the
     caches are plain dicts, and the work is pure Python, so threads would not run queries
     in parallel anyway).
-    Before each query one ``stat()`` tells whether the index was rebuilt or updated; if
-    so, the new one is opened. Raises :class:`IndexUnavailable` from :meth:`search` and
+    Before each query :func:`kb_build.index.index_stamp` (two ``stat()`` and a listing of
+    the folder) tells whether the index was rebuilt or updated in place; if so, the new
+    one is opened. Raises :class:`IndexUnavailable` from :meth:`search` and
     :meth:`check` while there is no usable index.
     """
 
@@ -160,19 +162,33 @@ class Searcher:
     def _current(self) -> _Opened:
         """The open index, reopened when the folder changed since it was opened."""
         try:
-            stamp = _stamp(self.index_dir)
+            stamp = index_stamp(self.index_dir)
         except FileNotFoundError:
             time.sleep(0.05)  # a non-atomic swap (see kb_build.swap) leaves no folder for an instant
             try:
-                stamp = _stamp(self.index_dir)
+                stamp = index_stamp(self.index_dir)
             except FileNotFoundError:
                 raise IndexUnavailable(
                     f"no search index at {self.index_dir}: build it with `kb build` (or `mkdocs build`)"
                 ) from None
         if self._opened is not None and self._opened.stamp == stamp:
             return self._opened
+        # What was read from segments that are still there (an update in place adds a
+        # small segment) is reused: reopening then costs milliseconds, not a second.
+        previous = self._opened if self._opened is not None and self._opened.stamp[0] == stamp[0] else None
+        segments = previous.segments if previous is not None else None
         self._close()
-        opened, problem = _open_quietly(self.index_dir, stamp)
+        opened, problem = _open_quietly(self.index_dir, stamp, segments)
+        if opened is None:
+            # An update committed while we opened may have removed a segment file the old
+            # table of contents listed (Whoosh cleans up at each commit): look once more.
+            time.sleep(0.05)
+            try:
+                stamp = index_stamp(self.index_dir)
+            except FileNotFoundError:
+                pass
+            else:
+                opened, problem = _open_quietly(self.index_dir, stamp, segments)
         if opened is None:
             raise IndexUnavailable(
                 f"the search index at {self.index_dir} is damaged or was built by another "
@@ -182,7 +198,7 @@ class Searcher:
         return opened
 
 
-def _open_quietly(index_dir: Path, stamp) -> tuple[_Opened | None, str]:
+def _open_quietly(index_dir: Path, stamp, segments=None) -> tuple[_Opened | None, str]:
     """Open an index, or say why not.
 
     Whoosh leaves a file open when it fails to read a damaged index; the exception is
@@ -192,17 +208,11 @@ def _open_quietly(index_dir: Path, stamp) -> tuple[_Opened | None, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            return _Opened(index_dir, stamp), ""
+            return _Opened(index_dir, stamp, segments), ""
         except Exception as exc:  # whatever is unreadable, the caller can only rebuild
             problem = f"{type(exc).__name__}: {exc}"
         gc.collect()
     return None, problem
-
-
-def _stamp(index_dir: Path) -> tuple[int, int]:
-    """Changes when the index is swapped (another folder) or updated in place (new files)."""
-    info = os.stat(index_dir)
-    return info.st_ino, info.st_mtime_ns
 
 
 def clean_query(text: str) -> str:
@@ -214,10 +224,30 @@ def clean_query(text: str) -> str:
     return text
 
 
-class _Opened:
-    """One open generation of the index, with what queries need from it."""
+@dataclass(frozen=True)
+class _SegmentTerms:
+    """The stems of each text field of one segment (a segment's terms never change)."""
 
-    def __init__(self, index_dir: Path, stamp):
+    fields: dict[str, frozenset[str]]
+    letters: frozenset[str]
+
+
+@dataclass
+class _Segments:
+    """What an open index read from each of its segments."""
+
+    terms: dict = dataclass_field(default_factory=dict)  # segment id -> _SegmentTerms
+    stats: dict = dataclass_field(default_factory=dict)  # ranking.segment_key -> ranking.SegmentStats
+
+
+class _Opened:
+    """One open generation of the index, with what queries need from it.
+
+    ``segments`` holds what was read from the segments of a previous generation of the
+    same folder, reused for the segments still there.
+    """
+
+    def __init__(self, index_dir: Path, stamp, segments: dict | None = None):
         self.stamp = stamp
         self.ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
         self.searcher = None
@@ -226,40 +256,51 @@ class _Opened:
             missing = [f for f in ("slug", "url", *TEXT_FIELDS) if f not in self.ix.schema]
             if missing:
                 raise ValueError(f"fields {missing} missing")
-            if self.searcher.doc_count() and self.searcher.stored_fields(0).get("schema_version") != SCHEMA_VERSION:
+            if self.searcher.doc_count() and _any_stored(self.searcher).get("schema_version") != SCHEMA_VERSION:
                 raise ValueError("built by another version of kb_build")
             self.analyzer = self.ix.schema["body"].analyzer
             synonyms_text = (index_dir / SYNONYMS_NAME).read_text(encoding="utf-8")
             self.synonyms: Synonyms = parse_synonyms(synonyms_text, self.analyzer, SYNONYMS_NAME)
             self.synonym_keys = self.synonyms.index()
             self.synonym_span = self.synonyms.longest_entry()
-            self.field_terms, self.vocabulary = self._read_vocabulary()
+            previous = segments or _Segments()
+            self.segments = _Segments()
+            self.field_terms, letters = self._read_vocabulary(previous.terms)
+            self.vocabulary = set().union(*self.field_terms.values())
             for group in self.synonyms.groups:
                 for entry in group:
                     for word in entry:
                         if not word.stopped:
-                            self.vocabulary.setdefault(word.text, 0)
-            self.alphabet = "".join(sorted({c for term in self.vocabulary for c in term}))
-            self.ranking = PostingScorer(self.searcher, FIELD_WEIGHTS)
+                            self.vocabulary.add(word.text)
+                            letters |= set(word.text)
+            self.alphabet = "".join(sorted(letters))
+            self.ranking = PostingScorer(self.searcher, FIELD_WEIGHTS, segments=previous.stats)
+            # Keep only what concerns today's segments (merged ones are gone for good).
+            self.segments.stats = {segment_key(leaf): stats for leaf, _, stats in self.ranking.leaves}
             self.words = WordSpans(self.analyzer)
         except BaseException:
             self.close()
             raise
 
-    def _read_vocabulary(self) -> tuple[dict[str, frozenset[str]], dict[str, int]]:
-        """The stems of each text field, and every stem with its document frequency."""
-        reader = self.searcher.reader()
-        vocabulary: dict[str, int] = {}
-        field_terms = {}
-        for field in TEXT_FIELDS:
-            terms = []
-            for text, info in reader.iter_field(field):
-                if isinstance(text, bytes):
-                    text = text.decode("utf-8")
-                terms.append(text)
-                vocabulary[text] = vocabulary.get(text, 0) + info.doc_frequency()
-            field_terms[field] = frozenset(terms)
-        return field_terms, vocabulary
+    def _read_vocabulary(self, previous: dict) -> tuple[dict[str, frozenset[str]], set[str]]:
+        """The stems of each text field, and the letters they use, segment by segment."""
+        per_field: dict[str, list[frozenset[str]]] = {field: [] for field in TEXT_FIELDS}
+        letters: set[str] = set()
+        for leaf, _ in self.searcher.reader().leaf_readers():
+            segment_id = leaf.segment().segment_id()
+            terms = previous.get(segment_id) or _read_segment_terms(leaf)
+            self.segments.terms[segment_id] = terms
+            for field in TEXT_FIELDS:
+                per_field[field].append(terms.fields[field])
+            letters |= terms.letters
+        field_terms = {
+            field: sets[0] if len(sets) == 1 else frozenset().union(*sets) for field, sets in per_field.items()
+        }
+        return field_terms, letters
+
+    def document_frequency(self, stem: str) -> int:
+        """In how many articles ``stem`` appears, over all text fields (counted per field)."""
+        return sum(self.searcher.doc_frequency(field, stem) for field in TEXT_FIELDS)
 
     def close(self):
         if self.searcher is not None:
@@ -270,7 +311,7 @@ class _Opened:
 
     def fuzzy(self, stem: str) -> list[str]:
         """Known stems one edit away from ``stem``, most frequent first."""
-        found = [(self.vocabulary[c], c) for c in _edits1(stem, self.alphabet) if c in self.vocabulary]
+        found = [(self.document_frequency(c), c) for c in _edits1(stem, self.alphabet) if c in self.vocabulary]
         found.sort(key=lambda pair: (-pair[0], pair[1]))
         return [c for _, c in found[:FUZZY_MAX_CANDIDATES]]
 
@@ -388,3 +429,19 @@ def _edits1(word: str, alphabet: str) -> set[str]:
     replaces = {a + c + b[1:] for a, b in splits if b for c in alphabet}
     inserts = {a + c + b for a, b in splits for c in alphabet}
     return deletes | swaps | replaces | inserts
+
+
+def _read_segment_terms(leaf) -> _SegmentTerms:
+    fields = {}
+    for field in TEXT_FIELDS:
+        # lexicon(): the terms alone, without decoding each one's statistics (4x faster).
+        fields[field] = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t for t in leaf.lexicon(field))
+    letters = frozenset("".join(set().union(*fields.values())))
+    return _SegmentTerms(fields, letters)
+
+
+def _any_stored(searcher) -> dict:
+    """The stored fields of some live document (document 0 may have been deleted)."""
+    reader = searcher.reader()
+    return reader.stored_fields(next(iter(reader.all_doc_ids())))
+

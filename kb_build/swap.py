@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -59,3 +60,40 @@ def swap_in(new: Path, final: Path) -> None:
     os.replace(final, old)
     os.replace(new, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|staged|building|old)-(?P<pid>\d+)$")
+
+
+def remove_leftovers(final: Path) -> list[Path]:
+    """Remove what builds killed half way left next to ``final`` (``.site.building-<pid>``,
+    ``.kb-index.staged-<pid>``...): the folders of processes that no longer run.
+
+    Folders of running processes are kept: another build may be writing them right now.
+    Returns the folders removed.
+    """
+    final = Path(final)
+    removed = []
+    try:
+        siblings = list(final.parent.iterdir())
+    except FileNotFoundError:
+        return removed
+    for path in siblings:
+        match = _LEFTOVER.match(path.name)
+        if match is None or match.group("name") != final.name or _running(int(match.group("pid"))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

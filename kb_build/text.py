@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=65_536)
 def fold(text: str) -> str:
     """Lowercase ``text`` and drop accents: ``"Perché È"`` ⇒ ``"perche e"``.
 

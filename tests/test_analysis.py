@@ -110,3 +110,38 @@ def test_synonym_file_problems_name_the_line(analyzer, line, message):
 def test_multi_word_synonym_entries_keep_their_stop_words_for_matching(analyzer):
     synonyms = parse_synonyms("costo, quanto costa\n", analyzer)
     assert ("quanto", "cost") in synonyms.index()
+
+
+def chain_postings(analyzer, text: str) -> dict[str, list[int]]:
+    """``{term: positions}`` as Whoosh's writer gets them from the analyzer chain."""
+    found: dict[str, list[int]] = {}
+    for token in analyzer(text, positions=True, mode="index"):
+        if not token.stopped:
+            found.setdefault(token.text, []).append(token.pos)
+    return found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'email dell’account non arriva: d'accordo, don't panic!",
+        "Perché la CITTÀ è un'ora lontana? l'l' 'ciao' un’altra",
+        "Servizi, servizio; migrare la migrazione, telefonare al telefono.",
+        "x y z " + "a" * 41 + " bb " + "c" * 40 + " foo_bar 3.5 2024 IT supporto it",
+        "",
+        "il lo la di da",
+    ],
+)
+def test_index_terms_are_the_analyzer_chain_postings(analyzer, text):
+    """The indexing fast path gives Whoosh exactly the terms and positions of the chain."""
+    from kb_build.analysis import index_terms
+
+    assert index_terms(text) == chain_postings(analyzer, text)
+
+
+def test_index_terms_match_the_chain_on_every_real_article(analyzer, kb_articles):
+    from kb_build.analysis import index_terms
+
+    for article in kb_articles:
+        for text in (article.title, article.summary, article.text, "\n".join(article.headings)):
+            assert index_terms(text) == chain_postings(analyzer, text), article.slug

@@ -351,3 +351,54 @@ def test_concurrent_searches_from_threads_agree(searcher):
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+# ---------------------------------------------------------------------------
+# Updates in place (mkdocs serve): seen at the next query, with fresh scores
+
+
+def test_searcher_sees_updates_in_place_even_within_one_clock_tick(tmp_path):
+    """Two in-place updates whose folder keeps its modification time are both seen: the
+    searcher compares Whoosh's generation, not the folder's mtime."""
+    import os
+
+    from kb_build.index import article_fields, update_index
+
+    index_dir = small_index(tmp_path, {"backup-siti": ("Backup dei siti web", "Copie giornaliere.")})
+    searcher = Searcher(index_dir)
+    assert searcher.search("certificato") == []
+    frozen = os.stat(index_dir)
+    docs = tmp_path / "docs-updates"
+    for number, word in enumerate(("certificato", "firewall")):
+        write_article(docs, f"nuovo-{number}", f"Articolo nuovo {number}", f"Parla di {word}.")
+        article = next(a for a in load_docs(docs).articles if a.slug == f"nuovo-{number}")
+        update_index(index_dir, [article_fields(article)])
+        os.utime(index_dir, ns=(frozen.st_atime_ns, frozen.st_mtime_ns))  # same tick, as far as mtime tells
+        assert slugs(searcher.search(word)) == [f"nuovo-{number}"]
+    update_index(index_dir, [], deleted=["nuovo-0"])
+    os.utime(index_dir, ns=(frozen.st_atime_ns, frozen.st_mtime_ns))
+    assert searcher.search("certificato") == []
+    assert slugs(searcher.search("backup")) == ["backup-siti"]
+    searcher.close()
+
+
+def test_cached_scores_are_dropped_when_the_index_changes_in_place(tmp_path):
+    """After an update every score is the one a new searcher computes: document counts and
+    average lengths changed, so no cached term score may survive."""
+    from kb_build.index import article_fields, update_index
+
+    articles = {f"posta-{n}": (f"Posta caso {n}", "La posta arriva lenta. " * (n + 1)) for n in range(4)}
+    index_dir = small_index(tmp_path, articles)
+    searcher = Searcher(index_dir)
+    before = searcher.search("posta lenta", limit=10)
+    docs = tmp_path / "docs-more"
+    for n in range(3):
+        write_article(docs, f"altro-{n}", f"Altro argomento {n}", "Il server dedicato. " * 30)
+    write_article(docs, "posta-0", "Posta caso 0", "Tutt'altro: il server, la posta lenta e la posta persa.")
+    update_index(index_dir, [article_fields(a) for a in load_docs(docs).articles])
+    after = searcher.search("posta lenta", limit=10)
+    with Searcher(index_dir) as fresh:
+        expected = fresh.search("posta lenta", limit=10)
+    assert [(h.slug, h.score) for h in after] == [(h.slug, h.score) for h in expected]
+    assert [(h.slug, h.score) for h in after] != [(h.slug, h.score) for h in before]
+    searcher.close()

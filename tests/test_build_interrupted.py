@@ -1,0 +1,128 @@
+"""A `kb build` killed half way (kill -9) while it writes the index or the site leaves the
+published site and index usable, and the next build cleans up after it (issue 8)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kb_build.plugin import PARALLEL_MIN_ARTICLES
+from kb_build.search import Searcher
+
+from .bench.synth import generate
+from .helpers import make_project
+
+KB = Path(sys.executable).parent / "kb"
+EMAIL = "come-richiedere-assistenza-servizi-email"
+# Enough articles for the index to be written by its own process, and for both writes to
+# take a few seconds: time to kill the build in the middle of them.
+SYNTHETIC_ARTICLES = max(400, PARALLEL_MIN_ARTICLES)
+
+
+def environment() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    return env
+
+
+def snapshot(site: Path) -> dict[str, str]:
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()}
+
+
+def leftovers(project: Path) -> list[str]:
+    return sorted(p.name for folder in (project, project / "build") for p in folder.iterdir() if p.name.startswith("."))
+
+
+def index_processes(project: Path) -> list[int]:
+    """Index writers (kb_build.indexer) still running for this project."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "kb_build.indexer" in command and str(project) in command:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """The real docs plus synthetic articles, built once: what customers see now."""
+    project = make_project(tmp_path_factory.mktemp("interrupted") / "project")
+    synthetic = generate(project.parent / "synthetic", SYNTHETIC_ARTICLES)
+    for folder in synthetic.iterdir():
+        if folder.is_dir() and not (project / "docs" / folder.name).exists():
+            shutil.copytree(folder, project / "docs" / folder.name)  # a category the real docs lack
+            continue
+        for article in folder.glob("*.md"):
+            if article.name != "index.md":
+                shutil.copy(article, project / "docs" / folder.name / article.name)
+    result = subprocess.run([str(KB), "build"], cwd=project, env=environment(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+@pytest.fixture
+def project(published, tmp_path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(published, copy)
+    return copy
+
+
+def written_index(project: Path, pid: int) -> bool:
+    staged = project / "build" / f".kb-index.staged-{pid}"
+    return staged.is_dir() and any(staged.iterdir())
+
+
+def written_pages(project: Path, pid: int) -> bool:
+    building = project / f".site.building-{pid}"
+    return building.is_dir() and sum(1 for _ in building.glob("*/*/index.html")) >= 50
+
+
+@pytest.mark.parametrize("while_writing", [written_index, written_pages], ids=["index", "site"])
+def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, while_writing):
+    site_before = snapshot(project / "site")
+    with Searcher(project / "build" / "kb-index") as searcher:
+        answer_before = [hit.slug for hit in searcher.search("la posta non arriva")]
+    assert EMAIL in answer_before
+    article = project / "docs" / "email" / f"{EMAIL}.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nCapita anche con lo zebrolino.\n", encoding="utf-8")
+
+    build = subprocess.Popen([str(KB), "build"], cwd=project, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not while_writing(project, build.pid):
+        assert build.poll() is None, "the build ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+
+    # What customers and the intake see is the previous build, whole.
+    assert snapshot(project / "site") == site_before
+    with Searcher(project / "build" / "kb-index") as searcher:
+        assert [hit.slug for hit in searcher.search("la posta non arriva")] == answer_before
+        assert searcher.search("zebrolino") == []
+    # The index writer died with its parent; only folders are left, for the next build.
+    for _ in range(100):
+        if not index_processes(project):
+            break
+        time.sleep(0.05)
+    assert index_processes(project) == []
+    assert leftovers(project)
+
+    result = subprocess.run([str(KB), "build"], cwd=project, env=environment(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert leftovers(project) == []
+    with Searcher(project / "build" / "kb-index") as searcher:
+        assert [hit.slug for hit in searcher.search("zebrolino")] == [EMAIL]
+    assert "zebrolino" in (project / "site" / "email" / EMAIL / "index.html").read_text(encoding="utf-8")
