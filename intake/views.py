@@ -6,7 +6,7 @@ from blinker import Namespace
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from . import panels, tickets
+from . import panels, protection, tickets
 from .attachments import ALLOWED_DESCRIPTION, human_size
 from .formspec import Condition, Deflection, FormDefinition
 from .forms import DefinitionForm, RequestType, request_type, request_types
@@ -38,6 +38,8 @@ def form(tipo: str):
     :raise 404: ``tipo`` is not a defined request type.
     """
     item = _request_type_or_404(tipo)
+    if protection.honeypot_filled():  # a bot: a neutral answer, nothing read or stored
+        return tickets.honeypot_answer(tipo)
     try:  # the search step first (SPEC I4): without its token nothing is read or stored
         search = tickets.check_gate(tipo)
     except GateError as refusal:

@@ -161,11 +161,16 @@ def intake_test_config(tmp_path: Path, **overrides) -> dict:
     """
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-the-test-suite",
         "WTF_CSRF_ENABLED": False,
         "KB_INDEX_DIR": str(tmp_path / "kb-index"),
         "FORMS_DIR": str(ROOT / "intake" / "forms"),
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # One test client makes many requests from one address in a second: the limits have
+        # their own tests (test_protection.py), which set them low.
+        "RATELIMIT_SEARCH": "10000 per minute",
+        "RATELIMIT_API": "10000 per minute",
+        "RATELIMIT_SUBMIT": "10000 per minute",
     }
     config.update(overrides)
     return config
