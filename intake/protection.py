@@ -146,7 +146,7 @@ def init_rate_limits(app, settings) -> Limiter:
         storage_uri=settings.ratelimit_storage_url,
         strategy="fixed-window",
         key_prefix="intake",
-        headers_enabled=True,  # Retry-After on the 429 answers
+        headers_enabled=False,  # X-RateLimit-* on every answer is noise; 429s get Retry-After below
         # An unreachable Redis must not take the intake down: requests pass, the error is logged.
         swallow_errors=True,
     )
@@ -168,11 +168,17 @@ def init_rate_limits(app, settings) -> Limiter:
 
 def too_many_requests(error: RateLimitExceeded):
     """429 in Italian: JSON for the API, the form again (values kept) for a form, else a page."""
+    current_app.logger.info("rate limit reached on %s (%s)", request.endpoint, error.description)
+    response = _too_many_requests_answer()
+    response.headers["Retry-After"] = str(retry_after())
+    return response
+
+
+def _too_many_requests_answer():
     from flask import render_template
 
     from .errors import render_form_again
 
-    current_app.logger.info("rate limit reached on %s (%s)", request.endpoint, error.description)
     if request.blueprint == "api":
         from .api import allow_site_origin
 
@@ -180,12 +186,21 @@ def too_many_requests(error: RateLimitExceeded):
         response.status_code = 429
         allow_site_origin(response)  # so the site's box can read it and fall back
         return response
+    page = None
     if request.endpoint == "forms.form" and request.method == "POST":
         page = render_form_again(TOO_MANY_SUBMISSIONS, 429)
-        if page is not None:
-            return page
-    message = TOO_MANY_SEARCHES if request.endpoint == "flow.search_step" else TOO_MANY_SUBMISSIONS
-    return render_template("errors/error.html", title="Troppe richieste", message=message, code=429), 429
+    if page is None:
+        message = TOO_MANY_SEARCHES if request.endpoint == "flow.search_step" else TOO_MANY_SUBMISSIONS
+        page = render_template("errors/error.html", title="Troppe richieste", message=message, code=429), 429
+    return current_app.make_response(page)
+
+
+def retry_after() -> int:
+    """Seconds until the limit that was hit resets (at least 1)."""
+    import time
+
+    limit = current_app.extensions["intake.limiter"].current_limit
+    return max(1, int(limit.reset_at - time.time())) if limit else 60
 
 
 def init_app(app) -> None:

@@ -188,9 +188,13 @@ def customer_app(config: dict):
 
 
 @pytest.fixture
-def app(tmp_path, kb_index):
-    """The intake app on the real definitions in intake/forms/ and the real index (CSRF off: see csrf_app)."""
-    app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index)))
+def app(request, tmp_path, kb_index):
+    """The intake app on the real definitions in intake/forms/ and the real index (CSRF off: see csrf_app).
+
+    A test that also asks for ``database_url`` runs twice: on SQLite and on PostgreSQL.
+    """
+    database = {"DATABASE_URL": request.getfixturevalue("database_url")} if "database_url" in request.fixturenames else {}
+    app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index), **database))
     yield app
     app.extensions["intake.db"].dispose()
 

@@ -127,7 +127,7 @@ def test_the_results_pages_own_token_opens_no_form(curl, app):
     assert stored(app) == NOTHING
 
 
-def test_replayed_token_is_refused_with_403_once_it_stored_a_ticket(app):
+def test_replayed_token_is_refused_with_403_once_it_stored_a_ticket(app, database_url):  # SQLite and PostgreSQL
     customer = app.test_client()
     token = customer.search_token("email")
     data = valid_data(DEFINITIONS["email"]) | {"token": token}
