@@ -36,11 +36,11 @@ def command(app: str, port: int, workers: int = 2) -> list[str]:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], cwd: Path, *, workers: int = 2, ready: str = "/healthz"):
-    """Start gunicorn serving ``app`` (a WSGI URI); wait until ``ready`` answers 200; yield
-    ``(base URL, log file)``; stop it with SIGTERM (graceful) at the end."""
+def gunicorn(app: str, env: dict[str, str], cwd: Path, *, workers: int = 2, ready: str = "/healthz", log_dir: Path | None = None):
+    """Start gunicorn serving ``app`` (a WSGI URI, importable from ``cwd``); wait until ``ready``
+    answers 200; yield ``(base URL, log file)``; stop it with SIGTERM (graceful) at the end."""
     port = free_port()
-    log = Path(cwd) / f"gunicorn-{port}.log"
+    log = Path(log_dir or cwd) / f"gunicorn-{port}.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(command(app, port, workers), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -69,7 +69,8 @@ class LiveCustomer:
     def __init__(self, intake_url: str):
         self.intake_url = intake_url.rstrip("/")
         self.prefix = urlsplit(self.intake_url).path
-        cookies = urllib.request.HTTPCookieProcessor(CookieJar())
+        self.jar = CookieJar()
+        cookies = urllib.request.HTTPCookieProcessor(self.jar)
         self.browse = urllib.request.build_opener(cookies)
         self.post_only = urllib.request.build_opener(cookies, _NoRedirect)
 
@@ -86,6 +87,10 @@ class LiveCustomer:
             "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1),
             "token": re.search(r'name="token" value="([^"]+)"', form).group(1),
         }
+
+    def cookie_header(self) -> str:
+        """The ``Cookie`` header this browser would send (its session)."""
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
 
     def submit(self, answers: dict, hidden: dict) -> str:
         """POST the form; the ticket ID from the redirect to the confirmation page."""

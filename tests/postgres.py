@@ -26,7 +26,8 @@ class PostgresServer:
     """A private PostgreSQL server in a temporary folder; ``stop()`` and ``start()`` it at will
     (the data and the port stay), e.g. to show what the intake does while its database is down."""
 
-    def __init__(self):
+    def __init__(self, fsync: bool = False):
+        self.fsync = fsync  # off for tests (speed); on for benchmarks (what production pays per commit)
         assert (BINDIR / "initdb").exists(), "PostgreSQL 15 is missing: run `make test`, which installs it"
         self.base = Path(tempfile.mkdtemp(prefix="kb-pg-"))  # under /tmp: reachable by the postgres user
         if os.geteuid() == 0:
@@ -41,7 +42,8 @@ class PostgresServer:
         self._run(BINDIR / "initdb", "-D", self.data, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        fsync = "on" if self.fsync else "off"
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync={fsync} -c max_connections=200"
         self._run(BINDIR / "pg_ctl", "-D", self.data, "-o", options, "-l", self.base / "log", "-w", "start")
 
     def stop(self) -> None:
@@ -52,9 +54,9 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_instance():
+def postgres_instance(fsync: bool = False):
     """Yields a started :class:`PostgresServer`; stops and deletes it after."""
-    server = PostgresServer()
+    server = PostgresServer(fsync=fsync)
     try:
         server.init()
         server.start()
