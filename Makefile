@@ -44,7 +44,12 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq postgresql-15
 
-test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed $(PG_BIN)/initdb
+# Debian's Redis: the rate limits shared by several intake instances (test_protection.py).
+/usr/bin/redis-server:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq redis-server
+
+test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed $(PG_BIN)/initdb /usr/bin/redis-server
 
 test: test-tools
 	$(BIN)/python -m pytest

@@ -4,6 +4,9 @@ the honeypot, request size limits and static caching (intake/protection.py)."""
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,6 +20,7 @@ from intake.protection import CONTENT_SECURITY_POLICY
 
 from .conftest import customer_app, intake_test_config
 from .intake_data import valid_data
+from .mailserver import free_port
 
 DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 EMAIL_FORM = DEFINITIONS["email"]
@@ -221,6 +225,39 @@ def test_a_form_sent_too_often_comes_back_with_everything_typed(limited):
     assert "Abbiamo ricevuto molti invii da questa connessione" in page
     assert f'value="{subject}"' in page and 'name="token" value="' in page
     assert count(limited, Ticket) == 0
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """Debian's redis-server on 127.0.0.1 (installed by `make test`), nothing saved to disk."""
+    port = free_port()
+    command = ["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_instances_sharing_one_redis_share_the_limits(tmp_path, kb_index, redis_url):
+    """Two instances (two apps, as two servers would run) behind the same proxy: one counter."""
+    apps = [
+        make_app(tmp_path / name, kb_index, RATELIMIT_SEARCH="3 per minute", RATELIMIT_STORAGE_URL=redis_url, TRUSTED_PROXIES="1")
+        for name in ("uno", "due")
+    ]
+    client = {"X-Forwarded-For": "203.0.113.50"}
+    first, second = (app.test_client() for app in apps)
+    codes = [c.get("/?q=posta", headers=client).status_code for c in (first, second, first, second)]
+    assert codes == [200, 200, 200, 429]
+    for app in apps:
+        app.extensions["intake.db"].dispose()
 
 
 # --- honeypot ---------------------------------------------------------------------------------
