@@ -44,7 +44,12 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq postgresql-15
 
-test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed $(PG_BIN)/initdb
+# Debian's Redis: the rate limits shared by several intake instances (test_protection.py).
+/usr/bin/redis-server:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq redis-server
+
+test-tools: $(STAMP) /usr/bin/chromium node_modules/.installed $(PG_BIN)/initdb /usr/bin/redis-server
 
 test: test-tools
 	$(BIN)/python -m pytest
@@ -68,3 +73,13 @@ LUNR_QUERIES ?= $(firstword $(wildcard tests/relevance/queries.yaml) tests/data/
 bench: bench-lunr
 bench-lunr: test-tools
 	$(BIN)/python tests/bench/lunr_relevance.py $(LUNR_QUERIES)
+
+# The intake under load (issue 9): gunicorn with deploy/gunicorn.conf.py and 2 workers on
+# PostgreSQL, wrk from Debian, next to a bare Flask hello world; writes .bench/intake-report.txt.
+.PHONY: bench-intake
+bench: bench-intake
+/usr/bin/wrk:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq wrk
+bench-intake: test-tools /usr/bin/wrk
+	$(BIN)/python -m tests.bench.bench_intake

@@ -21,11 +21,12 @@ DEFAULT_FORMS_DIR = PACKAGE_DIR / "forms"
 def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | None = None):
     """Create and configure the intake app.
 
-    Defaults first, then ``instance/config.py`` (if any) or ``test_config``, then
-    ``overrides`` (what ``kb serve`` sets). ``INSTANCE_PATH`` in ``test_config`` or
-    ``overrides`` moves the instance folder (database, attachments, mail files).
+    Defaults first, then the environment (:data:`intake.settings.ENVIRONMENT`: the only
+    configuration in production) or ``test_config``, then ``overrides`` (what ``kb serve``
+    sets). ``INSTANCE_PATH`` (env ``KB_INSTANCE_PATH``) moves the instance folder (database,
+    attachments, mail files).
 
-    Everything is checked here, once, before the first request: the back-end settings
+    Everything is checked here, once, before the first request: the settings
     (``ConfigError``, one line per problem with its fix), the request-type definitions
     (``FormDefinitionError`` naming file, line, field and fix). The database schema is
     created or upgraded; a missing search index is only logged (see ``intake.kb``).
@@ -34,19 +35,21 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
     from flask import Flask
 
     from .attachments import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, DEFAULT_MAX_TOTAL_BYTES, MB
-    from .settings import load_settings
+    from .settings import DEFAULT_INDEX_DIR, DEFAULT_SITE_URL, config_from_environment, load_settings
 
-    given = {**(test_config or {}), **(overrides or {})}
+    # A test's configuration is the whole story: the environment of the test run is ignored.
+    source = config_from_environment() if test_config is None else dict(test_config)
+    given = {**source, **(overrides or {})}
     instance_path = os.path.abspath(given["INSTANCE_PATH"]) if given.get("INSTANCE_PATH") else None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping(
-        SECRET_KEY="dev",  # replaced in production (issue 9 makes it required outside debug)
+        DEBUG=False,  # only FLASK_DEBUG=1 (kb serve, make run) turns development mode on
         FORMS_DIR=str(DEFAULT_FORMS_DIR),
-        KB_INDEX_DIR=os.path.join("build", "kb-index"),
+        KB_INDEX_DIR=DEFAULT_INDEX_DIR,
         # Where the static knowledge base lives, for the links back to it: a path from the
         # host's root when both are served together (`make run`), else the site's absolute
         # URL, whose origin is then the only one allowed to call GET /api/cerca (CORS).
-        KB_SITE_URL="/",
+        KB_SITE_URL=DEFAULT_SITE_URL,
         ATTACHMENT_MAX_BYTES=DEFAULT_MAX_BYTES,
         ATTACHMENTS_MAX_TOTAL_BYTES=DEFAULT_MAX_TOTAL_BYTES,
         ATTACHMENTS_MAX_COUNT=DEFAULT_MAX_COUNT,
@@ -57,17 +60,23 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
         WTF_CSRF_ENABLED=True,
         # Our forms use WTForms' built-in Italian catalogue (no Flask-Babel needed).
         WTF_I18N_ENABLED=False,
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Static files: their URLs carry a version (see intake.protection), so they may be
+        # cached for long; a request without the version gets this shorter lifetime.
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-    else:
-        app.config.from_mapping(test_config)
-    app.config.from_mapping(overrides or {})
-    # The back end's settings (database, mail, ticket IDs, token lifetime), checked once.
-    app.extensions["intake.settings"] = load_settings(app.config, app.instance_path)
+    app.config.from_mapping(given)
+    settings = load_settings(app.config, app.instance_path)  # ConfigError: one line per problem
+    app.extensions["intake.settings"] = settings
+    app.config["DEBUG"] = settings.debug
+    if not app.config.get("SECRET_KEY"):  # development only: load_settings refuses it otherwise
+        import secrets
 
-    from . import api, db, errors, flow, forms, gate, kb, mail, panels, tickets, views
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.logger.warning("FLASK_DEBUG: a random SECRET_KEY for this run (sessions end at restart)")
+
+    from . import api, db, errors, flow, forms, gate, health, kb, mail, panels, protection, tickets, views
 
     forms.init_app(app)
     db.init_app(app)  # creates or upgrades the schema
@@ -81,4 +90,6 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
     app.register_blueprint(panels.bp)
     app.register_blueprint(tickets.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    protection.init_app(app)  # headers, proxies, rate limits on the views registered above
     return app

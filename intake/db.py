@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from .settings import ConfigError
 
 UTC = dt.timezone.utc
+PG_CONNECT_TIMEOUT_S = 5
 SQLITE_BUSY_TIMEOUT_S = 30  # concurrent submissions wait for the write lock instead of failing
 # Serializes schema upgrades of several instances starting at once on one PostgreSQL.
 _PG_MIGRATION_LOCK = 0x6B62_6462  # "kbdb"
@@ -194,11 +195,14 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        # hide_parameters: an error message never quotes a customer's values into a log.
+        # connect_timeout: an unreachable server is an error in seconds, not a hung worker.
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
     except NoSuchModuleError as exc:  # pragma: no cover - depends on the installation
         raise ConfigError(f"DATABASE_URL: no driver for {parsed.drivername!r}; install psycopg") from exc
 
@@ -277,6 +281,19 @@ def get_session() -> Session:
     if "intake_db_session" not in g:
         g.intake_db_session = current_app.extensions["intake.db"].session()
     return g.intake_db_session
+
+
+def discard_session() -> None:
+    """Roll back and close the current request's session (after a database error)."""
+    from flask import g
+
+    session = g.pop("intake_db_session", None)
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # the connection may be gone already: closing is all that is left
+            pass
+        session.close()
 
 
 def _close_session(_exc=None) -> None:

@@ -1,8 +1,10 @@
-"""Italian error pages: unknown address (404), request too large (413), and the rest."""
+"""Italian error pages: unknown address (404), request too large (413), database down (503), the rest."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .attachments import human_size
@@ -37,6 +39,64 @@ def too_large(error: RequestEntityTooLarge):
     return render_form(item, form, status=413, lost_values=True)
 
 
+DATABASE_DOWN_FORM = (
+    "Non è stato possibile registrare la richiesta per un problema temporaneo del servizio: "
+    "non abbiamo salvato nulla. I dati che hai scritto sono ancora qui sotto: riprova a inviare "
+    "tra qualche minuto."
+)
+DATABASE_DOWN_PAGE = (
+    "Il servizio richieste è momentaneamente non disponibile e non ha salvato nulla. "
+    "Riprova tra qualche minuto."
+)
+
+
+def render_form_again(message: str, status: int):
+    """The form just POSTed, with everything typed and ``message`` on top, answered with ``status``.
+
+    For refusals that are nobody's fault in the answers (database down, too many requests):
+    the search token is still unused, so sending again works. None when the request is not
+    a form with a usable search token (the caller then shows a plain page).
+    """
+    from .forms import request_type
+    from .gate import GateError, verify
+    from .tickets import TOKEN_FIELD, SearchContext
+    from .views import render_form
+
+    tipo = (request.view_args or {}).get("tipo", "")
+    item = request_type(tipo) if request.endpoint == "forms.form" and request.method == "POST" else None
+    if item is None:
+        return None
+    token = request.form.get(TOKEN_FIELD, "")
+    try:
+        claims = verify(token, tipo)
+    except GateError:
+        return None
+    form = item.form_class()
+    form.validate()  # errors in the answers are shown too: one round trip fixes everything
+    form.form_errors.append(message)
+    return render_form(item, form, status=status, search=SearchContext(token, claims))
+
+
+def database_unavailable(error: Exception):
+    """The database cannot be reached (down, restarting, locked): 503, nothing stored, nothing lost.
+
+    Whatever the request had written is rolled back with its transaction; a form comes back
+    with everything typed. The log names the error class only: its text may quote values.
+    """
+    from .db import discard_session
+
+    discard_session()
+    current_app.logger.error(
+        "database unavailable during %s %s: %s", request.method, request.endpoint, type(error).__name__
+    )
+    page = render_form_again(DATABASE_DOWN_FORM, 503)
+    if page is None:
+        page = render_template("errors/error.html", title="Servizio non disponibile", message=DATABASE_DOWN_PAGE, code=503), 503
+    response = current_app.make_response(page)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 MESSAGES = {
     400: ("Richiesta non valida", "La richiesta non è stata compresa. Tornate alla pagina precedente e riprovate."),
     403: ("Accesso negato", "Non è possibile accedere a questa pagina."),
@@ -56,3 +116,5 @@ def http_error(error: HTTPException):
 def init_app(app) -> None:
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, http_error)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(unavailable, database_unavailable)

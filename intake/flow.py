@@ -26,7 +26,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import HiddenField
 
-from . import analytics, gate, kb
+from . import analytics, gate, kb, protection
 from .db import get_session
 from .forms import request_type, request_types
 from .gate import GateError
@@ -143,6 +143,9 @@ def solved():
     """
     form = SolvedForm()
     hit = kb.article(form.articolo.data or "")
+    if protection.honeypot_filled():  # a bot: the same answer, nothing counted
+        current_app.logger.info("risolto: honeypot filled, nothing counted")
+        return redirect(url_for(".solved_page", articolo=hit.slug if hit else ""), code=303)
     if not form.validate() or hit is None:
         abort(400)
     log_event("deflection", query=clean_query(form.q.data or "") or None, article=hit.slug, reason="risolto")

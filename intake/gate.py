@@ -162,7 +162,8 @@ def _claims(payload, issued_at: dt.datetime) -> GateClaims:
         if not nonce:
             raise TypeError
     except (TypeError, KeyError) as exc:
-        raise TokenInvalid(f"unexpected payload {payload!r}") from exc
+        # The payload holds the customer's query: its shape only goes into the detail (logged).
+        raise TokenInvalid(f"unexpected payload of type {type(payload).__name__}") from exc
     return GateClaims(query, tuple(slugs), request_type, nonce, issued_at)
 
 

@@ -147,10 +147,18 @@ def deliver_pending(
                         },
                     )
                     stats.failed += 1
+                    # The error's text may quote the recipient's address: the log gets its
+                    # kind and SMTP code only (the full text is in the row's last_error).
                     log.warning(
                         "could not send %s e-mail of %s (outbox #%s, attempt %d): %s",
-                        message.kind, message.ticket_id, message.id, attempts, error,
+                        message.kind, message.ticket_id, message.id, attempts, describe_error(error),
                     )
+
+
+def describe_error(exc: Exception) -> str:
+    """``SMTPRecipientsRefused`` or ``SMTPDataError 552``: what went wrong, without personal data."""
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
 
 
 def _is_connection_error(exc: Exception) -> bool:

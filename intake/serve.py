@@ -5,7 +5,11 @@ The built site (``site/``) is served at ``/`` and the intake at ``/richiesta/``,
 search box reach the intake without any configuration. The intake keeps its SQLite database,
 attachments and ``.eml`` mail files in the instance folder, and a background thread delivers
 the mail. For local use and demos: production serves ``site/`` from a static host and runs
-the intake under a WSGI server (see the README).
+the intake under gunicorn (``deploy/gunicorn.conf.py``, see the README's "Deploy").
+
+``kb serve`` is development mode on purpose (``FLASK_DEBUG``): it starts with zero
+configuration, making up a SECRET_KEY for the run when none is set. Its request log leaves
+out query strings, which hold what customers type (``?q=``) and search tokens.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.security import safe_join
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 INTAKE_PREFIX = "/richiesta"
@@ -73,6 +78,15 @@ def site_and_intake(site_dir: str | Path, intake_app, intake_prefix: str = INTAK
     return DispatcherMiddleware(site, mounts)
 
 
+class PathOnlyRequestHandler(WSGIRequestHandler):
+    """werkzeug's request log without the query string (no customer text, no tokens)."""
+
+    def log_request(self, code="-", size="-"):
+        path = getattr(self, "path", "").split("?", 1)[0].translate(self._control_char_table)
+        command, version = getattr(self, "command", "-"), getattr(self, "request_version", "-")
+        self.log("info", '"%s %s %s" %s %s', command, path, version, code, size)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -102,8 +116,9 @@ def site_and_intake(site_dir: str | Path, intake_app, intake_prefix: str = INTAK
 def serve(host: str, port: int, site_dir: Path, instance_path: Path, index_dir: Path | None):
     """Serve the built site at / and the ticket intake at /richiesta/, for local use.
 
-    Mail is delivered by a background thread: as .eml files into <instance>/mail unless
-    SMTP_URL (in <instance>/config.py) says otherwise.
+    Development mode (FLASK_DEBUG): no configuration needed. Mail is delivered by a
+    background thread: as .eml files into <instance>/mail unless SMTP_URL says otherwise.
+    For production, run the intake under gunicorn (README, "Deploy").
     """
     from werkzeug.serving import run_simple
 
@@ -113,7 +128,12 @@ def serve(host: str, port: int, site_dir: Path, instance_path: Path, index_dir: 
 
     if not (site_dir / "index.html").is_file():
         raise click.ClickException(f"no built site in {site_dir}/: build it first with `kb build` (or `make run`)")
-    overrides = {"INSTANCE_PATH": str(instance_path), "MAIL_BACKGROUND_SENDER": True, "KB_SITE_URL": "/"}
+    overrides = {
+        "INSTANCE_PATH": str(instance_path),
+        "MAIL_BACKGROUND_SENDER": True,
+        "KB_SITE_URL": "/",
+        "DEBUG": True,  # development mode, said here explicitly: no SECRET_KEY needed
+    }
     if index_dir is not None:
         overrides["KB_INDEX_DIR"] = str(index_dir)
     try:
@@ -123,4 +143,4 @@ def serve(host: str, port: int, site_dir: Path, instance_path: Path, index_dir: 
     click.echo(f"Knowledge base: http://{host}:{port}/")
     click.echo(f"Richieste:      http://{host}:{port}{INTAKE_PREFIX}/")
     click.echo(f"Mail:           {intake.extensions['intake.transport']!r}")
-    run_simple(host, port, site_and_intake(site_dir, intake), threaded=True)
+    run_simple(host, port, site_and_intake(site_dir, intake), threaded=True, request_handler=PathOnlyRequestHandler)

@@ -103,6 +103,16 @@ def refused(refusal: GateError, tipo: str):
     return flow.refusal_page(refusal, chosen=tipo, query=query, ticket_id=own)
 
 
+def honeypot_answer(tipo: str):
+    """What a bot that filled the honeypot gets: a plain "received" page (200); nothing stored.
+
+    Neutral on purpose (no error to learn from); a person who somehow filled it is told to
+    ask again if no confirmation e-mail arrives.
+    """
+    current_app.logger.info("form %s: honeypot filled, nothing stored", tipo)
+    return render_template("tickets/received.html")
+
+
 def store_ticket(submission: Submission, claims: GateClaims) -> Ticket:
     """Store the ticket of a valid request and remember it in the customer's session.
 

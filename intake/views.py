@@ -6,7 +6,7 @@ from blinker import Namespace
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from . import panels, tickets
+from . import form_pages, panels, protection, tickets
 from .attachments import ALLOWED_DESCRIPTION, human_size
 from .formspec import Condition, Deflection, FormDefinition
 from .forms import DefinitionForm, RequestType, request_type, request_types
@@ -38,12 +38,14 @@ def form(tipo: str):
     :raise 404: ``tipo`` is not a defined request type.
     """
     item = _request_type_or_404(tipo)
+    if protection.honeypot_filled():  # a bot: a neutral answer, nothing read or stored
+        return tickets.honeypot_answer(tipo)
     try:  # the search step first (SPEC I4): without its token nothing is read or stored
         search = tickets.check_gate(tipo)
     except GateError as refusal:
         return tickets.refused(refusal, tipo)
-    if request.method == "GET":
-        return render_form(item, item.form_class(data={"oggetto": search.query}), search=search)
+    if request.method == "GET":  # the form as first shown: rendered once, filled in per request
+        return form_pages.fresh_form_page(item, search)
     form = item.form_class()
     if form.preview_requested:  # "Calcola la stima" without JavaScript: show the panels, keep all
         form.validate_for_preview(item.definition.extras)

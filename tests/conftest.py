@@ -161,11 +161,16 @@ def intake_test_config(tmp_path: Path, **overrides) -> dict:
     """
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-the-test-suite",
         "WTF_CSRF_ENABLED": False,
         "KB_INDEX_DIR": str(tmp_path / "kb-index"),
         "FORMS_DIR": str(ROOT / "intake" / "forms"),
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # One test client makes many requests from one address in a second: the limits have
+        # their own tests (test_protection.py), which set them low.
+        "RATELIMIT_SEARCH": "10000 per minute",
+        "RATELIMIT_API": "10000 per minute",
+        "RATELIMIT_SUBMIT": "10000 per minute",
     }
     config.update(overrides)
     return config
@@ -183,9 +188,13 @@ def customer_app(config: dict):
 
 
 @pytest.fixture
-def app(tmp_path, kb_index):
-    """The intake app on the real definitions in intake/forms/ and the real index (CSRF off: see csrf_app)."""
-    app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index)))
+def app(request, tmp_path, kb_index):
+    """The intake app on the real definitions in intake/forms/ and the real index (CSRF off: see csrf_app).
+
+    A test that also asks for ``database_url`` runs twice: on SQLite and on PostgreSQL.
+    """
+    database = {"DATABASE_URL": request.getfixturevalue("database_url")} if "database_url" in request.fixturenames else {}
+    app = customer_app(intake_test_config(tmp_path, KB_INDEX_DIR=str(kb_index), **database))
     yield app
     app.extensions["intake.db"].dispose()
 

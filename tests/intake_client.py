@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
+import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import CookieJar
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask.testing import FlaskClient
 
@@ -47,3 +52,74 @@ class CustomerClient(FlaskClient):
                 if token:
                     kwargs["data"] = {**kwargs["data"], "token": token}
         return super().open(*args, **kwargs)
+
+
+# --- customers of a real server process (kb serve, gunicorn) -------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class LiveCustomer:
+    """One browser on a served intake (``intake_url`` like ``http://127.0.0.1:8000/richiesta``):
+    its own cookie jar (session, CSRF token); searches, opens the e-mail form, sends it."""
+
+    def __init__(self, intake_url: str):
+        self.intake_url = intake_url.rstrip("/")
+        self.prefix = urlsplit(self.intake_url).path
+        self.jar = CookieJar()
+        cookies = urllib.request.HTTPCookieProcessor(self.jar)
+        self.browse = urllib.request.build_opener(cookies)
+        self.post_only = urllib.request.build_opener(cookies, _NoRedirect)
+
+    def get(self, path: str) -> str:
+        with self.browse.open(self.intake_url + path, timeout=60) as response:
+            return response.read().decode("utf-8")
+
+    def open_form(self) -> dict:
+        """Search, pick the e-mail form: the hidden fields the form carries."""
+        results = self.get("/?" + urlencode({"q": "la posta non arriva"}))
+        record = RECORD.search(results).group(1)
+        form = self.get("/apri?" + urlencode({"ricerca": record, "tipo": "email"}))
+        return {
+            "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1),
+            "token": re.search(r'name="token" value="([^"]+)"', form).group(1),
+        }
+
+    def cookie_header(self) -> str:
+        """The ``Cookie`` header this browser would send (its session)."""
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
+
+    def submit(self, answers: dict, hidden: dict) -> str:
+        """POST the form; the ticket ID from the redirect to the confirmation page."""
+        body = urlencode(answers | hidden).encode()
+        try:
+            self.post_only.open(self.intake_url + "/modulo/email", data=body, timeout=120)
+        except urllib.error.HTTPError as answer:
+            assert answer.code == 303, answer.read()[:2000]
+            location = answer.headers["Location"]
+        else:
+            raise AssertionError("the form was not accepted")
+        assert location.startswith(self.prefix + "/ricevuta/"), location
+        ticket_id = location.rsplit("/", 1)[-1]
+        assert ticket_id in self.get(location[len(self.prefix):])  # this customer's confirmation page
+        return ticket_id
+
+
+def submit_all_at_once(intake_url: str, answers: dict, customers: int) -> list[str]:
+    """``customers`` customers search and open the form (10 at a time), then all POST at the
+    same moment (a barrier); returns the ticket IDs they were given, in order."""
+    people = [LiveCustomer(intake_url) for _ in range(customers)]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        forms = list(pool.map(LiveCustomer.open_form, people))
+    start = threading.Barrier(customers)
+
+    def submit_together(pair):
+        customer, hidden = pair
+        start.wait(timeout=60)
+        return customer.submit(answers, hidden)
+
+    with ThreadPoolExecutor(max_workers=customers) as pool:
+        return list(pool.map(submit_together, zip(people, forms)))

@@ -22,25 +22,60 @@ def _as_postgres() -> list[str]:
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
+class PostgresServer:
+    """A private PostgreSQL server in a temporary folder; ``stop()`` and ``start()`` it at will
+    (the data and the port stay), e.g. to show what the intake does while its database is down."""
+
+    def __init__(self, fsync: bool = False):
+        self.fsync = fsync  # off for tests (speed); on for benchmarks (what production pays per commit)
+        assert (BINDIR / "initdb").exists(), "PostgreSQL 15 is missing: run `make test`, which installs it"
+        self.base = Path(tempfile.mkdtemp(prefix="kb-pg-"))  # under /tmp: reachable by the postgres user
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres")
+        self.data, self.port = self.base / "data", free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args) -> None:
+        subprocess.run([*_as_postgres(), *map(str, args)], check=True, capture_output=True)
+
+    def init(self) -> None:
+        self._run(BINDIR / "initdb", "-D", self.data, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
+
+    def start(self) -> None:
+        fsync = "on" if self.fsync else "off"
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync={fsync} -c max_connections=200"
+        self._run(BINDIR / "pg_ctl", "-D", self.data, "-o", options, "-l", self.base / "log", "-w", "start")
+
+    def stop(self) -> None:
+        self._run(BINDIR / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextmanager
+def postgres_instance(fsync: bool = False):
+    """Yields a started :class:`PostgresServer`; stops and deletes it after."""
+    server = PostgresServer(fsync=fsync)
+    try:
+        server.init()
+        server.start()
+        try:
+            yield server
+        finally:
+            try:
+                server.stop()
+            except subprocess.CalledProcessError:  # already stopped by the test
+                pass
+    finally:
+        server.remove()
+
+
 @contextmanager
 def postgres_server():
     """Yields an admin URL (``postgresql://postgres@127.0.0.1:PORT/postgres``); stops and deletes it after."""
-    assert (BINDIR / "initdb").exists(), "PostgreSQL 15 is missing: run `make test`, which installs it"
-    base = Path(tempfile.mkdtemp(prefix="kb-pg-"))  # under /tmp: reachable by the postgres user
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-    data, port = base / "data", free_port()
-    run = lambda *args: subprocess.run([*_as_postgres(), *map(str, args)], check=True, capture_output=True)  # noqa: E731
-    try:
-        run(BINDIR / "initdb", "-D", data, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
-        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        run(BINDIR / "pg_ctl", "-D", data, "-o", options, "-l", base / "log", "-w", "start")
-        try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            run(BINDIR / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_instance() as server:
+        yield server.url
 
 
 @contextmanager

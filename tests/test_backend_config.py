@@ -16,7 +16,7 @@ from intake.store import create_ticket
 
 
 def test_defaults(tmp_path):
-    settings = load_settings({}, tmp_path)
+    settings = load_settings({"SECRET_KEY": "a-long-enough-secret-key"}, tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path.resolve()}/intake.sqlite3"
     assert settings.smtp_url is None and settings.mail_dir == tmp_path / "mail"
     assert settings.attachments_dir == tmp_path / "attachments"
@@ -33,6 +33,7 @@ def test_values_from_the_environment_as_strings(tmp_path):
             "MAIL_DEPARTMENTS": "helpdesk=noc@example.com, sales=vendite@example.com",
             "TICKET_ID_PREFIX": "RUB",
             "SEARCH_TOKEN_MAX_AGE": "3600",
+            "SECRET_KEY": "0123456789abcdef0123",
         },
         tmp_path,
     )
@@ -57,6 +58,7 @@ def test_every_problem_is_reported_at_once_with_how_to_fix_it(tmp_path):
     lines = str(info.value).splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "DATABASE_URL", "SMTP_URL", "MAIL_SENDER", "MAIL_DEPARTMENTS", "TICKET_ID_PREFIX", "SEARCH_TOKEN_MAX_AGE",
+        "SECRET_KEY",
     ]
     assert "allowed: postgresql, sqlite" in lines[0]
     assert "e.g. smtp+starttls://" in lines[1]
@@ -68,14 +70,14 @@ def test_every_problem_is_reported_at_once_with_how_to_fix_it(tmp_path):
 
 def test_a_bad_department_address_is_named(tmp_path):
     with pytest.raises(ConfigError, match=r"MAIL_DEPARTMENTS\[sales\]: 'vendite' is not a usable e-mail address"):
-        load_settings({"MAIL_DEPARTMENTS": {"sales": "vendite"}}, tmp_path)
+        load_settings({"MAIL_DEPARTMENTS": {"sales": "vendite"}, "TESTING": True}, tmp_path)
 
 
 @pytest.fixture
 def app(tmp_path):
     """A bare Flask app with only the back end's hooks (the real factory is create_app)."""
     app = Flask("backend_test", instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="test", MAIL_BACKGROUND_SENDER=True)
+    app.config.update(SECRET_KEY="test", TESTING=True, MAIL_BACKGROUND_SENDER=True)
     db.init_app(app)
     gate.init_app(app)
     mail.init_app(app)
@@ -120,7 +122,7 @@ def test_init_app_wires_database_gate_and_mail_sender(app, make_submission, tmp_
 
 def test_init_app_refuses_a_bad_configuration_with_the_fix(tmp_path):
     app = Flask("backend_test", instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="test", SMTP_URL="smtp://:pw@host")
+    app.config.update(SECRET_KEY="test", TESTING=True, SMTP_URL="smtp://:pw@host")
     with pytest.raises(ConfigError, match="SMTP_URL: a password without a user"):
         db.init_app(app)
 

@@ -183,7 +183,7 @@ def test_another_type_than_the_suggested_one_gets_its_own_valid_token(client, ap
     assert (ticket.request_type, ticket.department) == ("commerciale", "sales")
 
 
-def test_one_search_opens_one_ticket_whatever_the_types_picked(client, app):
+def test_one_search_opens_one_ticket_whatever_the_types_picked(client, app, database_url):  # SQLite and PostgreSQL
     page = search(client, "la posta non arriva")
     first = parse_qs(urlsplit(open_form(client, page, "email").location).query)["token"][0]
     second = parse_qs(urlsplit(open_form(client, page, "generico").location).query)["token"][0]
@@ -267,7 +267,7 @@ def test_a_foreign_smtp_server_is_counted_as_a_deflection_too(client, app):
 # --- the ticket and its confirmation -------------------------------------------------------------
 
 
-def test_a_valid_request_stores_the_ticket_its_two_emails_and_shows_the_confirmation(client, app):
+def test_a_valid_request_stores_the_ticket_its_two_emails_and_shows_the_confirmation(client, app, database_url):  # SQLite and PostgreSQL
     response = client.post("/modulo/email", data=valid_data(EMAIL_FORM))
     assert response.status_code == 303
     ticket_id = response.location.rsplit("/", 1)[-1]
@@ -296,7 +296,7 @@ def test_only_the_submitters_session_sees_the_confirmation(client, app):
     assert "mario.rossi" not in response.get_data(as_text=True)
 
 
-def test_sending_the_same_form_twice_shows_the_same_ticket(client, app):
+def test_sending_the_same_form_twice_shows_the_same_ticket(client, app, database_url):  # SQLite and PostgreSQL
     data = valid_data(EMAIL_FORM) | {"token": client.search_token("email")}
     first = client.post("/modulo/email", data=data)
     again = client.post("/modulo/email", data=data)  # a double click, or Back and send
@@ -304,7 +304,7 @@ def test_sending_the_same_form_twice_shows_the_same_ticket(client, app):
     assert count(app, Ticket) == 1
 
 
-def test_an_address_we_cannot_mail_is_refused_next_to_the_field(client, app):
+def test_an_address_we_cannot_mail_is_refused_next_to_the_field(client, app, database_url):  # SQLite and PostgreSQL
     response = client.post("/modulo/email", data=valid_data(EMAIL_FORM, email="mário@example.it"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422

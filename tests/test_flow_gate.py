@@ -81,7 +81,7 @@ def test_post_without_token_is_refused_with_428_and_the_search_step(curl, app):
 
 def test_expired_token_is_refused_with_428(curl, app):
     # Genuinely signed with the app's key, three hours ago (the lifetime is two).
-    gate = SearchGate("test-secret", clock=lambda: time.time() - 3 * 3600)
+    gate = SearchGate(app.config["SECRET_KEY"], clock=lambda: time.time() - 3 * 3600)
     token = gate.issue("la posta non arriva", ["come-richiedere-assistenza-servizi-email"], "email")
     response = curl.post("/modulo/email", data=valid_data(DEFINITIONS["email"]) | {"token": token})
     assert_refused(response, 428, "La ricerca che hai fatto è scaduta: vale 2 ore.")
@@ -127,7 +127,7 @@ def test_the_results_pages_own_token_opens_no_form(curl, app):
     assert stored(app) == NOTHING
 
 
-def test_replayed_token_is_refused_with_403_once_it_stored_a_ticket(app):
+def test_replayed_token_is_refused_with_403_once_it_stored_a_ticket(app, database_url):  # SQLite and PostgreSQL
     customer = app.test_client()
     token = customer.search_token("email")
     data = valid_data(DEFINITIONS["email"]) | {"token": token}

@@ -36,7 +36,7 @@ def test_estimate_follows_the_answers_live(page, live_intake):
     page.get_by_label("Normale: presa in carico entro 8 ore").check()
     page.get_by_label("Sistemista junior").check()
     page.fill("#durata_minuti", "31")
-    page.wait_for_function("document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 54,00 + IVA'")
+    page.wait_for_function("() => document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 54,00 + IVA'")
     assert "entro 8h" in live.inner_text()
     assert live.locator(".panel-warning").count() == 0
 
@@ -44,14 +44,14 @@ def test_estimate_follows_the_answers_live(page, live_intake):
     page.get_by_label("Sistemista senior").check()
     page.fill("#durata_ore", "3")
     page.fill("#durata_minuti", "10")
-    page.wait_for_function("document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 396,00 + IVA'")
+    page.wait_for_function("() => document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 396,00 + IVA'")
     assert "preventivo da approvare" in live.locator(".panel-warning").inner_text()
     assert_accessible(page)
 
     page.get_by_label("Urgente, di notte o in un giorno festivo").check()
     page.fill("#durata_ore", "")
     page.fill("#durata_minuti", "45")
-    page.wait_for_function("document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 201,00 + IVA'")
+    page.wait_for_function("() => document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 201,00 + IVA'")
     assert live.locator(".panel-warning").count() == 0
     assert "entro 1h" in live.inner_text()
 
@@ -117,7 +117,7 @@ def test_migration_dates_and_the_15_day_rule_live(browser, live_intake):
     page.get_by_label("Assistenza basic").check()
     live = page.locator("#linea_temporale-live")
     x15 = f"Giorno X+15: {format_date(x + timedelta(days=15))}"
-    page.wait_for_function(f"document.querySelector('#linea_temporale-live')?.textContent.includes({x15!r})")
+    page.wait_for_function(f"() => document.querySelector('#linea_temporale-live')?.textContent.includes({x15!r})")
     assert f"Giorno X+31: {format_date(x + timedelta(days=31))}" in live.inner_text()
 
     page.fill("#data_switch", (x + timedelta(days=8)).isoformat())
@@ -134,7 +134,7 @@ def test_migration_dates_and_the_15_day_rule_live(browser, live_intake):
     page.fill("#data_switch", (x + timedelta(days=16)).isoformat())
     error.wait_for(state="detached")
     assert page.get_attribute("#data_switch", "aria-invalid") is None
-    page.wait_for_function("!document.querySelector('#linea_temporale-live .panel-warning')")
+    page.wait_for_function("() => !document.querySelector('#linea_temporale-live .panel-warning')")
     assert f"Giorno X+16: {format_date(x + timedelta(days=16))}" in live.inner_text()
     context.close()
 
@@ -148,7 +148,7 @@ def test_an_ineligible_plan_is_refused_live_with_the_reason(page, live_intake, p
     assert region.is_visible()
     page.get_by_label("Server in colocation").check()
     page.get_by_label("Linux").check()
-    page.wait_for_function("document.querySelector('#piani_disponibili-live .panel-strong dd')?.textContent === 'assistenza basic'")
+    page.wait_for_function("() => document.querySelector('#piani_disponibili-live .panel-strong dd')?.textContent === 'assistenza basic'")
     page.locator("#piano_richiesto-field").get_by_label(label).check()
     error = page.locator("#piano_richiesto-error")
     error.wait_for()
