@@ -58,9 +58,23 @@ def static_site(site_dir: str | Path):
         elif "." not in path.rsplit("/", 1)[-1] and _is_page_folder(root, path):
             target = request.root_path + path + "/" + (f"?{request.query_string.decode()}" if request.query_string else "")
             return Response(status=301, headers={"Location": target})(environ, start_response)
-        return files(environ, start_response)
+        return _read_whole(files(environ, start_response))
 
     return app
+
+
+def _read_whole(body) -> list[bytes]:
+    """The file's bytes, read and closed before the first byte is sent.
+
+    werkzeug's development server skips ``close()`` of a streamed file when the browser
+    drops the connection (a page left before its scripts arrived), leaking the descriptor
+    until garbage collection; the site's files are small, so reading them whole is cheap.
+    """
+    try:
+        return [b"".join(body)]
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 def _is_page_folder(root: Path, path: str) -> bool:
