@@ -77,7 +77,7 @@ def search_step():
     origin = kb.article(request.args.get("articolo", ""))
     if "q" not in request.args or not query:
         problem = EMPTY_QUERY_MESSAGE if "q" in request.args else None
-        return render_search(query=query, chosen=chosen, origin=origin, problem=problem)
+        return render_search(query=query, chosen=chosen, origin=origin, problem=problem, usual=usual_articles(chosen, origin))
     try:
         hits = kb.search(query, RESULTS_SHOWN)
         available = True
@@ -166,6 +166,7 @@ def render_search(status: int = 200, **context):
     context.setdefault("chosen", None)
     context.setdefault("origin", None)
     context.setdefault("query", "")
+    context.setdefault("usual", [])
     context.setdefault("suggested", context["chosen"] or DEFAULT_TYPE)
     solved_form = SolvedForm(formdata=None)  # only for its CSRF token, in each result's form
     return render_template("flow/search.html", types=request_types(), solved_form=solved_form, **context), status
@@ -180,6 +181,18 @@ def refusal_page(refusal: GateError, *, chosen: str | None = None, query: str = 
         refusal=refusal.message,
         refused_ticket=ticket_id,
     )
+
+
+def usual_articles(chosen: str | None, origin: Hit | None) -> list[Result]:
+    """The articles a request type's definition names (``suggest``), for a customer who picked
+    the type before describing the problem, except the one they come from; linked through
+    /vai like search results."""
+    definition = request_type(chosen).definition if chosen else None
+    if definition is None or not (definition.suggest_categories or definition.suggest_tags):
+        return []
+    hits = kb.related(definition.suggest_categories, definition.suggest_tags, RESULTS_SHOWN + 1)
+    hits = [hit for hit in hits if origin is None or hit.slug != origin.slug][:RESULTS_SHOWN]
+    return [Result(hit, url_for(".open_article", slug=hit.slug), chosen) for hit in hits]
 
 
 def suggested_type(chosen: str | None, hits: list[Hit]) -> str:

@@ -61,6 +61,15 @@ def search(query: str, limit: int) -> list[Hit]:
     return searcher().search(query, limit)
 
 
+def related(categories, tags, limit: int) -> list[Hit]:
+    """The articles of ``categories`` or ``tags`` (a request type's ``suggest``), or ``[]``
+    when the index cannot be read: they are a help, never a reason to stop the page."""
+    try:
+        return searcher().related(categories, tags, limit)
+    except IndexUnavailable:
+        return []
+
+
 def article(slug: str) -> Hit | None:
     """The article ``slug``, or None when it is unknown or the index cannot be read."""
     try:

@@ -13,7 +13,7 @@ field           content                                     use
 ``headings``    the article's headings                      searched
 ``summary``     front matter summary                        stored; searched
 ``body``        body as plain text                          stored (snippets); searched
-``tags``        tags                                        searched
+``tags``        tags, one per line                          stored; searched
 ``services``    labels of the services (catalog)            searched
 ==============  ==========================================  =======================
 
@@ -47,7 +47,7 @@ from .catalog import load_catalog
 from .swap import swap_in
 
 INDEX_NAME = "kb"  # Whoosh's name for the index inside the directory
-SCHEMA_VERSION = "1"  # bump when the schema changes, so old indexes are reported stale
+SCHEMA_VERSION = "2"  # bump when the schema changes, so old indexes are reported stale
 SYNONYMS_NAME = "synonyms.txt"
 TEXT_FIELDS = ("title", "headings", "summary", "body", "tags", "services")
 
@@ -84,7 +84,7 @@ def make_schema() -> Schema:
         headings=ItalianText(analyzer=analyzer),
         summary=ItalianText(analyzer=analyzer, stored=True),
         body=ItalianText(analyzer=analyzer, stored=True),
-        tags=ItalianText(analyzer=analyzer),
+        tags=ItalianText(analyzer=analyzer, stored=True),  # stored: Searcher.related()
         services=ItalianText(analyzer=analyzer),
         schema_version=STORED,
     )

@@ -22,6 +22,7 @@ from .conftest import customer_app, intake_test_config
 from .intake_data import error_ids, valid_data
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
+MIGRATION_ARTICLE = "migrazione-programmata-server-dedicati"
 EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
 RECORD = re.compile(r'name="ricerca" value="([^"]+)"')
 
@@ -152,6 +153,25 @@ def test_a_form_link_without_a_search_leads_to_the_search_step_for_that_type(app
     assert response.status_code == 303 and response.location == "/?tipo=migrazione"
     page = client.get(response.location).get_data(as_text=True)
     assert "Per aprire una richiesta «Migrazione programmata di un server dedicato» descrivi prima il problema" in page
+
+
+def usual_slugs(page: str) -> list[str]:
+    usual = re.search(r'<section class="usual".*?</section>', page, re.S)
+    return result_slugs(usual.group(0)) if usual else []
+
+
+def test_a_type_picked_before_searching_lists_its_usual_articles(client, app):
+    page = client.get("/", query_string={"tipo": "migrazione"}).get_data(as_text=True)
+    assert "Gli articoli più utili per questo tipo di richiesta" in page
+    usual = usual_slugs(page)
+    assert usual[0] == MIGRATION_ARTICLE and 1 < len(usual) <= 5
+    assert f'href="/vai/{MIGRATION_ARTICLE}"' in page  # counted as a click when opened
+    assert events(app) == []  # listing them is not a search
+    # Not once the customer searched, nor without a type, nor for the article just read.
+    assert usual_slugs(search(client, "spostare il server", tipo="migrazione")) == []
+    assert usual_slugs(client.get("/").get_data(as_text=True)) == []
+    came_from = client.get("/", query_string={"tipo": "migrazione", "articolo": MIGRATION_ARTICLE})
+    assert MIGRATION_ARTICLE not in usual_slugs(came_from.get_data(as_text=True))
 
 
 def test_the_form_comes_prefilled_from_the_search_and_keeps_its_token(client):

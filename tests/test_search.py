@@ -402,3 +402,37 @@ def test_cached_scores_are_dropped_when_the_index_changes_in_place(tmp_path):
     assert [(h.slug, h.score) for h in after] == [(h.slug, h.score) for h in expected]
     assert [(h.slug, h.score) for h in after] != [(h.slug, h.score) for h in before]
     searcher.close()
+
+
+# ---------------------------------------------------------------------------
+# Related articles: a request type's usual articles, before any query
+
+
+def test_related_articles_share_the_most_tags_first_then_the_category(tmp_path):
+    docs = tmp_path / "docs"
+    write_article(docs, "ip-aggiuntivi", "Indirizzi IP aggiuntivi", "Testo.", category="server-dedicati", tags="[IP, rete]")
+    write_article(docs, "spostare-server", "Spostare un server", "Testo.", category="server-dedicati", tags="[Migrazione, IP]")
+    write_article(docs, "backup-notturni", "Backup notturni", "Testo.", category="server-dedicati")
+    write_article(docs, "posta-lenta", "Posta lenta", "Testo.", category="email", tags="[migrazione]")
+    write_article(docs, "fatture", "Fatture non pagate", "Testo.", category="assistenza")
+    loaded = load_docs(docs)
+    assert not loaded.problems, loaded.problems
+    with Searcher(build_index(loaded.articles, tmp_path / "index")) as searcher:
+        related = searcher.related(["server-dedicati"], ["migrazione", "ip"], limit=10)
+        assert slugs(related) == ["spostare-server", "ip-aggiuntivi", "posta-lenta", "backup-notturni"]
+        assert related[0].tags == ("Migrazione", "IP") and related[0].snippet == "Riassunto di Spostare un server."
+        assert slugs(searcher.related(["server-dedicati"], [], limit=2)) == ["backup-notturni", "ip-aggiuntivi"]
+        assert searcher.related(["domini"], ["nessuno"]) == []
+
+
+def test_related_articles_follow_an_update_in_place(tmp_path):
+    docs = tmp_path / "docs"
+    write_article(docs, "a", "Articolo A", "Testo.", tags="[dns]")
+    write_article(docs, "b", "Articolo B", "Testo.")
+    index_dir = build_index(load_docs(docs).articles, tmp_path / "index")
+    with Searcher(index_dir) as searcher:
+        assert slugs(searcher.related([], ["dns"])) == ["a"]
+        write_article(docs, "b", "Articolo B", "Testo.", tags="[DNS]")
+        [article_b] = [a for a in load_docs(docs).articles if a.slug == "b"]
+        index_module.update_index(index_dir, [index_module.article_fields(article_b)], deleted=["a"])
+        assert slugs(searcher.related([], ["dns"])) == ["b"]
