@@ -298,6 +298,7 @@ class Submission:
             priority=self.priority,
             customer_email=self.email,
             answers=[store.Answer(a.name, a.label, a.display) for a in self.answers],
+            request_title=self.definition.title,
         )
 
 

@@ -141,8 +141,9 @@ def department_message(
         reply_to=customer,
     )
     header = [
-        f"Nuova richiesta {ticket_id} dal modulo \"{one_line(submission.request_type)}\".",
+        f"Nuova richiesta {ticket_id}: {one_line(submission.request_title or submission.request_type)}",
         "",
+        f"Modulo:     {one_line(submission.request_type)}",
         f"Reparto:    {one_line(submission.department_name)}",
         f"Priorità:   {one_line(submission.priority)}",
         f"Cliente:    {customer.addr_spec}",

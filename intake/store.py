@@ -48,6 +48,8 @@ class Submission:
     :param department: the department key of the form definition (``helpdesk``, ``sales``).
     :param department_name: its Italian name, shown to the customer ("Assistenza Tecnica").
     :param answers: every field in the form's order (subject and e-mail included if the form has them).
+    :param request_title: the request type as the form's title says it, for the department's
+        e-mail (staff read "Migrazione programmata di un server dedicato", not "migrazione").
     """
 
     request_type: str
@@ -57,6 +59,7 @@ class Submission:
     priority: str
     customer_email: str
     answers: Sequence[Answer]
+    request_title: str = ""
 
 
 

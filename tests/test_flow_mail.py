@@ -74,6 +74,7 @@ def test_both_messages_of_a_submitted_ticket_reach_the_smtp_server(smtp_app, smt
     assert ticket_id in body and "Assistenza Tecnica" in body
     assert re.search(r"Il ticket sarà preso in esame (oggi|domani|[a-z]+dì \d+)", body)  # office hours
     text = department.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith(f"Nuova richiesta {ticket_id}: Problema con la posta elettronica\n")  # the form's title
     assert 'Ricerca:    "la posta non arriva"' in text  # what the customer searched first
     assert "Caselle con il problema:\n  info@example.it, vendite@example.it" in text
 

@@ -36,7 +36,12 @@ def text_of(msg) -> str:
 def test_department_message(make_submission, mail_settings):
     msg = reparse(
         department_message(
-            "FPL-809-43017", make_submission(), [Upload("errore.png", "image/png", PNG)], mail_settings, WHEN, "non ricevo"
+            "FPL-809-43017",
+            make_submission(request_title="Problemi con la posta elettronica"),
+            [Upload("errore.png", "image/png", PNG)],
+            mail_settings,
+            WHEN,
+            "non ricevo",
         )
     )
     assert msg["Subject"] == "[FPL-809-43017] Non ricevo posta su info@rossi.it da ieri"
@@ -45,7 +50,8 @@ def test_department_message(make_submission, mail_settings):
     assert msg["Reply-To"] == "mario.rossi@example.com"  # answering reaches the customer
     assert msg["Message-ID"].endswith("@smacloud.it>")
     body = text_of(msg)
-    assert "Nuova richiesta FPL-809-43017" in body
+    assert body.startswith("Nuova richiesta FPL-809-43017: Problemi con la posta elettronica\n")
+    assert "Modulo:     email\n" in body
     assert "Ricevuta:   mercoledì 26 novembre 2025, 10:32 (ora italiana)" in body
     assert 'Ricerca:    "non ricevo"' in body
     # Labels and values in the form's order, multi-line values indented under their label.
