@@ -101,7 +101,7 @@ def test_foreign_smtp_server_shows_the_deflection_at_once_and_on_submit(page, li
     assert "provider di connettività" in notice.inner_text()
     page.get_by_role("button", name="Invia la richiesta").click()
     page.wait_for_url("**/deflessione/email/smtp-esterno?token=*")  # the way back to the form keeps the search
-    assert page.locator("[data-deflection='smtp-esterno'] h1").inner_text() == "Rivolgetevi a chi gestisce il vostro server SMTP"
+    assert page.locator("[data-deflection='smtp-esterno'] h1").inner_text() == "Rivolgiti a chi gestisce il tuo server SMTP"
 
 
 def test_changing_an_answer_hides_the_dependent_chain(page, live_intake):
