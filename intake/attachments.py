@@ -149,7 +149,7 @@ def check_attachments(
     """
     chosen = chosen_files(files)
     if len(chosen) > max_count:
-        raise AttachmentError(f"Potete allegare al massimo {max_count} file: ne avete scelti {len(chosen)}.")
+        raise AttachmentError(f"Puoi allegare al massimo {max_count} file: ne hai scelti {len(chosen)}.")
     problems: list[str] = []
     attachments: list[Attachment] = []
     for index, storage in enumerate(chosen, start=1):
@@ -158,7 +158,7 @@ def check_attachments(
         if len(data) > max_bytes:
             problems.append(
                 f"Il file «{shown}» supera la dimensione massima di {human_size(max_bytes)} per allegato: "
-                "riducetelo (ad esempio comprimendo l'immagine) o allegate solo la parte utile."
+                "riducilo (ad esempio comprimendo l'immagine) o allega solo la parte utile."
             )
             continue
         if not data:
@@ -177,7 +177,7 @@ def check_attachments(
     if not problems and total > max_total:
         problems.append(
             f"Gli allegati superano in totale {human_size(max_total)} ({human_size(total)}): "
-            "togliete qualche file o riducetene le dimensioni."
+            "togli qualche file o riducine le dimensioni."
         )
     if problems:
         raise AttachmentError(" ".join(problems))

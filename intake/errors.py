@@ -12,7 +12,7 @@ from .forms import request_type
 
 TOO_LARGE_MESSAGE = (
     "La richiesta inviata supera il limite di {limit} e non è stata ricevuta. Gli allegati possono "
-    "essere al massimo {max_size} ciascuno e {total_size} in totale: sceglieteli di nuovo rispettando questi limiti."
+    "essere al massimo {max_size} ciascuno e {total_size} in totale: sceglili di nuovo rispettando questi limiti."
 )
 
 
@@ -98,11 +98,11 @@ def database_unavailable(error: Exception):
 
 
 MESSAGES = {
-    400: ("Richiesta non valida", "La richiesta non è stata compresa. Tornate alla pagina precedente e riprovate."),
+    400: ("Richiesta non valida", "La richiesta non è stata compresa. Torna alla pagina precedente e riprova."),
     403: ("Accesso negato", "Non è possibile accedere a questa pagina."),
     404: ("Pagina non trovata", "L'indirizzo non corrisponde a nessuna pagina del servizio richieste."),
     405: ("Operazione non permessa", "Questa pagina non accetta questo tipo di richiesta."),
-    500: ("Errore del servizio", "Si è verificato un errore imprevisto. Riprovate tra qualche minuto."),
+    500: ("Errore del servizio", "Si è verificato un errore imprevisto. Riprova tra qualche minuto."),
 }
 
 

@@ -28,54 +28,54 @@ from .attachments import ACCEPT_ATTRIBUTE, Attachment, chosen_files
 from .formspec import CHOICE_TYPES, Deflection, FieldSpec, FormDefinition, FormDefinitionError, load_definitions
 from .validators import Attachments, DateRange, Domain, EmailAddress, EmailList, SpecificSubject, split_list
 
-PLACEHOLDER_CHOICE = "— Scegliete —"
+PLACEHOLDER_CHOICE = "— Scegli —"
 VALIDATOR_ORDER = ["specific_subject", "date_range", "range", "length"]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 TIME_FORMATS = ["%H:%M", "%H.%M"]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
 
 INVALID_MESSAGES = {
-    "date": "Data non valida: usate il formato gg/mm/aaaa (ad esempio 31/12/2025).",
-    "time": "Ora non valida: usate il formato hh:mm (ad esempio 14:30).",
-    "datetime": "Data e ora non valide: usate il formato gg/mm/aaaa hh:mm.",
+    "date": "Data non valida: usa il formato gg/mm/aaaa (ad esempio 31/12/2025).",
+    "time": "Ora non valida: usa il formato hh:mm (ad esempio 14:30).",
+    "datetime": "Data e ora non valide: usa il formato gg/mm/aaaa hh:mm.",
     "priority": "La priorità può essere solo «bassa» o «normale».",
-    "number": "Scrivete un numero intero, senza decimali né unità di misura (ad esempio 30).",
+    "number": "Scrivi un numero intero, senza decimali né unità di misura (ad esempio 30).",
 }
 
 
 def required_message(spec: FieldSpec) -> str:
     """The default Italian message for a required field left empty."""
     if spec.type in CHOICE_TYPES or spec.type == "priority":
-        return f"Scegliete una risposta per «{spec.label}»."
+        return f"Scegli una risposta per «{spec.label}»."
     if spec.type == "checkbox":
-        return f"Selezionate la casella «{spec.label}»."
+        return f"Seleziona la casella «{spec.label}»."
     if spec.type == "files":
-        return f"Allegate almeno un file in «{spec.label}»."
+        return f"Allega almeno un file in «{spec.label}»."
     if spec.type in ("date", "time", "datetime"):
-        return f"Indicate «{spec.label}»."
-    return f"Compilate il campo «{spec.label}»."
+        return f"Indica «{spec.label}»."
+    return f"Compila il campo «{spec.label}»."
 
 
 def invalid_choice_message(spec: FieldSpec) -> str:
     if spec.type == "priority":
         return INVALID_MESSAGES["priority"]
-    return f"Scegliete una delle risposte proposte per «{spec.label}»."
+    return f"Scegli una delle risposte proposte per «{spec.label}»."
 
 
 def range_message(minimum: int | None, maximum: int | None) -> str:
     if minimum is not None and maximum is not None:
-        return "Scrivete un numero da %(min)s a %(max)s."
+        return "Scrivi un numero da %(min)s a %(max)s."
     if minimum is not None:
-        return "Scrivete un numero non inferiore a %(min)s."
-    return "Scrivete un numero non superiore a %(max)s."
+        return "Scrivi un numero non inferiore a %(min)s."
+    return "Scrivi un numero non superiore a %(max)s."
 
 
 def length_message(minimum: int | None, maximum: int | None) -> str:
     if minimum is not None and maximum is not None:
-        return "Scrivete da %(min)d a %(max)d caratteri (ora sono %(length)d)."
+        return "Scrivi da %(min)d a %(max)d caratteri (ora sono %(length)d)."
     if minimum is not None:
-        return "Scrivete almeno %(min)d caratteri (ora sono %(length)d)."
-    return "Scrivete al massimo %(max)d caratteri (ora sono %(length)d)."
+        return "Scrivi almeno %(min)d caratteri (ora sono %(length)d)."
+    return "Scrivi al massimo %(max)d caratteri (ora sono %(length)d)."
 
 
 # --- fields ------------------------------------------------------------------------------
@@ -482,8 +482,8 @@ def typed(form_field) -> bool:
 
 
 CSRF_MESSAGE = (
-    "Il modulo è scaduto oppure non è stato inviato da questa pagina: controllate i dati "
-    "e inviatelo di nuovo."
+    "Il modulo è scaduto oppure non è stato inviato da questa pagina: controlla i dati "
+    "e invialo di nuovo."
 )
 
 

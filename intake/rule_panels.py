@@ -87,7 +87,7 @@ def fee_problems(values: Values) -> dict[str, str]:
         if error.field == "minuti":
             # Next to the duration box the customer typed into (the minutes, if both).
             name = next((n for n in reversed(DURATION_FIELDS) if values.get(n) is not None), DURATION_FIELDS[-1])
-            return {name: "Indicate una durata stimata maggiore di zero (ore e/o minuti)."}
+            return {name: "Indica una durata stimata maggiore di zero (ore e/o minuti)."}
         name = FEE_FIELDS.get(error.field)
         return {name: error.message} if name in values else {}
     return {}
@@ -104,7 +104,7 @@ def fee_problems(values: Values) -> dict[str, str]:
     ],
     check=fee_problems,
     hint=(
-        "La stima dei costi compare qui quando avete scelto la fascia oraria e il sistemista "
+        "La stima dei costi compare qui quando hai scelto la fascia oraria e il sistemista "
         "e indicato la durata stimata dell’intervento."
     ),
     button="Calcola la stima",
@@ -134,7 +134,7 @@ def cost_estimate(values: Values) -> Panel | None:
 UNKNOWN_PLAN = "non_so"
 SWITCH_EITHER = "A cura del cliente (assistenza basic) o del nostro personale (assistenza managed o global)"
 PLAN_NEEDED = (
-    "Indicate il piano di assistenza per sapere chi esegue lo switch degli IP: con l’assistenza basic "
+    "Indica il piano di assistenza per sapere chi esegue lo switch degli IP: con l’assistenza basic "
     "è a cura del cliente, con managed o global del nostro personale."
 )
 
@@ -171,7 +171,7 @@ def _tag(text: str) -> str:
     ],
     check=timeline_problems,
     hint=(
-        "Le date della migrazione compaiono qui quando avete indicato il giorno della nostra "
+        "Le date della migrazione compaiono qui quando hai indicato il giorno della nostra "
         "comunicazione (giorno X)."
     ),
     button="Mostra le date",
@@ -220,7 +220,7 @@ def plan_problems(values: Values) -> dict[str, str]:
     ],
     check=plan_problems,
     after="sistema_operativo",
-    hint="I piani di assistenza disponibili compaiono qui quando avete indicato il tipo di server e il sistema operativo.",
+    hint="I piani di assistenza disponibili compaiono qui quando hai indicato il tipo di server e il sistema operativo.",
     button="Mostra i piani disponibili",
 )
 def available_plans(values: Values) -> Panel | None:

@@ -30,7 +30,7 @@ SHOUTING_UPPER_SHARE = 0.7
 
 EXAMPLES = "«Errore 550 inviando da info@example.it verso Gmail» oppure «Sito example.it lento da stamattina»"
 GENERIC_MESSAGE = (
-    "«{subject}» è un oggetto generico: indicate il servizio o il dominio e, in poche parole, "
+    "«{subject}» è un oggetto generico: indica il servizio o il dominio e, in poche parole, "
     "il problema (ad esempio " + EXAMPLES + "). Serve a indirizzare subito il ticket al tecnico giusto."
 )
 VAGUE_MESSAGE = (
@@ -38,7 +38,7 @@ VAGUE_MESSAGE = (
     "con il servizio o il dominio (ad esempio " + EXAMPLES + ")."
 )
 SHOUTING_MESSAGE = (
-    "Scrivete l'oggetto senza usare solo lettere maiuscole: indicate il servizio o il dominio e, "
+    "Scrivi l'oggetto senza usare solo lettere maiuscole: indica il servizio o il dominio e, "
     "in poche parole, il problema (ad esempio " + EXAMPLES + ")."
 )
 

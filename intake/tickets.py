@@ -27,7 +27,7 @@ TOKEN_FIELD = "token"  # the hidden field (and, on GET, the query parameter) wit
 SESSION_TICKETS = "tickets"
 REMEMBERED_TICKETS = 10
 UNDELIVERABLE_MESSAGE = (
-    "Non possiamo inviare e-mail a «{address}»: usate un indirizzo senza lettere accentate "
+    "Non possiamo inviare e-mail a «{address}»: usa un indirizzo senza lettere accentate "
     "prima della @ (ad esempio mario.rossi@example.it)."
 )
 

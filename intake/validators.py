@@ -83,12 +83,12 @@ class Domain:
             return
         if len(split_list(value)) > 1:
             raise ValidationError(
-                "Indicate un solo dominio o servizio: in un ticket si affronta un solo servizio. "
-                "Per più servizi aprite un ticket per ciascuno."
+                "Indica un solo dominio o servizio: in un ticket si affronta un solo servizio. "
+                "Per più servizi apri un ticket per ciascuno."
             )
         if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE) or "/" in value:
             raise ValidationError(
-                self.message or "Scrivete solo il nome a dominio, senza «https://» né percorsi: ad esempio example.it."
+                self.message or "Scrivi solo il nome a dominio, senza «https://» né percorsi: ad esempio example.it."
             )
         if self.allow_ip:
             try:
@@ -122,12 +122,12 @@ class EmailAddress:
         if not value:
             return
         if len(split_list(value)) > 1:
-            raise ValidationError(self.message or "Indicate un solo indirizzo email.")
+            raise ValidationError(self.message or "Indica un solo indirizzo email.")
         try:
             check_address(value)
         except ValueError:
             raise ValidationError(
-                self.message or f"«{value}» non è un indirizzo email valido: controllate di averlo scritto per intero (es. nome@example.it)."
+                self.message or f"«{value}» non è un indirizzo email valido: controlla di averlo scritto per intero (es. nome@example.it)."
             ) from None
 
 
@@ -141,7 +141,7 @@ class EmailList:
     def __call__(self, form, field):
         items = split_list(field.data or "")
         if len(items) > self.max_items:
-            raise ValidationError(f"Indicate al massimo {self.max_items} indirizzi.")
+            raise ValidationError(f"Indica al massimo {self.max_items} indirizzi.")
         wrong = []
         for item in items:
             try:
@@ -151,7 +151,7 @@ class EmailList:
         if wrong:
             listed = ", ".join(f"«{w}»" for w in wrong)
             raise ValidationError(
-                self.message or f"Questi indirizzi non sono validi: {listed}. Scrivete gli indirizzi per intero, separati da virgole."
+                self.message or f"Questi indirizzi non sono validi: {listed}. Scrivi gli indirizzi per intero, separati da virgole."
             )
 
 
@@ -172,10 +172,10 @@ class DateRange:
         now = today()
         if self.min_days is not None and value < now + timedelta(days=self.min_days):
             first = now + timedelta(days=self.min_days)
-            raise ValidationError(self.message or f"Scegliete una data dal {first:%d/%m/%Y} in poi.")
+            raise ValidationError(self.message or f"Scegli una data dal {first:%d/%m/%Y} in poi.")
         if self.max_days is not None and value > now + timedelta(days=self.max_days):
             last = now + timedelta(days=self.max_days)
-            raise ValidationError(self.message or f"Scegliete una data entro il {last:%d/%m/%Y}.")
+            raise ValidationError(self.message or f"Scegli una data entro il {last:%d/%m/%Y}.")
 
 
 class Attachments:

@@ -160,4 +160,4 @@ def condition_text(definition: FormDefinition, condition: Condition) -> str:
     """``show_if`` in words, for customers without JavaScript (who see every field)."""
     controller = definition.field(condition.field)
     answers = " o ".join(f"«{controller.choice_label(v)}»" for v in condition.values)
-    return f"Solo se a «{controller.label}» avete risposto {answers}."
+    return f"Solo se a «{controller.label}» hai risposto {answers}."

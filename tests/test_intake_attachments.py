@@ -59,7 +59,7 @@ def test_one_megabyte_is_accepted_one_byte_more_is_refused():
         check_attachments([upload("grande.txt", text + b"x")])
     assert str(caught.value) == (
         "Il file «grande.txt» supera la dimensione massima di 1 MB per allegato: "
-        "riducetelo (ad esempio comprimendo l'immagine) o allegate solo la parte utile."
+        "riducilo (ad esempio comprimendo l'immagine) o allega solo la parte utile."
     )
 
 
@@ -67,7 +67,7 @@ def test_total_and_count_caps():
     files = [upload(f"log{i}.txt", b"riga\n" * 200_000) for i in range(5)]  # 5 x ~977 KB
     with pytest.raises(AttachmentError, match="superano in totale 4 MB"):
         check_attachments(files)
-    with pytest.raises(AttachmentError, match="al massimo 5 file: ne avete scelti 6"):
+    with pytest.raises(AttachmentError, match="al massimo 5 file: ne hai scelti 6"):
         check_attachments([upload(f"n{i}.txt", b"ok\n") for i in range(6)])
 
 
@@ -123,7 +123,7 @@ def test_oversize_file_gets_an_italian_message_next_to_the_field_and_values_are_
     assert error_ids(page) == ["allegati"]
     assert "supera la dimensione massima di 1 MB per allegato" in error_text(page, "allegati")
     assert "gli allegati vanno scelti di nuovo" in page
-    assert "sceglieteli di nuovo" in page
+    assert "sceglili di nuovo" in page
     assert 'value="Errore 550 inviando da info@example.it verso Gmail"' in page
     assert "Da ieri mattina il problema si ripete" in page
 
@@ -150,7 +150,7 @@ def test_request_above_the_size_limit_gets_the_italian_form_page_not_a_bare_413(
     assert 'lang="it"' in page and "<form" in page
     assert error_ids(page) == ["allegati"]
     assert "supera il limite di 64 KB e non è stata ricevuta" in error_text(page, "allegati")
-    assert "tornate indietro con il browser per recuperarli" in page
+    assert "torna indietro con il browser per recuperarli" in page
 
 
 def test_limits_are_shown_next_to_the_field(client):

@@ -64,9 +64,9 @@ def test_email_form_show_if_error_focus_and_values_kept(page, live_intake):
     summary = page.locator("#error-summary")
     assert summary.is_visible()
     assert page.evaluate("document.activeElement.id") == "error-summary"
-    assert summary.get_by_role("listitem").all_inner_texts() == ["Compilate il campo «Nome e cognome»."]
+    assert summary.get_by_role("listitem").all_inner_texts() == ["Compila il campo «Nome e cognome»."]
     # the error sits next to the field, which points at it
-    assert page.locator("#nome-error").inner_text().endswith("Compilate il campo «Nome e cognome».")
+    assert page.locator("#nome-error").inner_text().endswith("Compila il campo «Nome e cognome».")
     assert page.get_attribute("#nome", "aria-invalid") == "true"
     assert "nome-error" in page.get_attribute("#nome", "aria-describedby")
     # everything typed is still there, conditional fields included
@@ -101,7 +101,7 @@ def test_foreign_smtp_server_shows_the_deflection_at_once_and_on_submit(page, li
     assert "provider di connettività" in notice.inner_text()
     page.get_by_role("button", name="Invia la richiesta").click()
     page.wait_for_url("**/deflessione/email/smtp-esterno?token=*")  # the way back to the form keeps the search
-    assert page.locator("[data-deflection='smtp-esterno'] h1").inner_text() == "Rivolgetevi a chi gestisce il vostro server SMTP"
+    assert page.locator("[data-deflection='smtp-esterno'] h1").inner_text() == "Rivolgiti a chi gestisce il tuo server SMTP"
 
 
 def test_changing_an_answer_hides_the_dependent_chain(page, live_intake):
@@ -121,7 +121,7 @@ def test_without_javascript_every_question_is_shown_with_its_condition(browser, 
     page.goto(form_url(live_intake, "email"))
     assert field_shown(page, "server_smtp")
     hint = page.locator("#server_smtp-field .condition-hint")
-    assert hint.inner_text() == "Solo se a «Il problema è in ricezione o in trasmissione?» avete risposto «In trasmissione (messaggi che invio)»."
+    assert hint.inner_text() == "Solo se a «Il problema è in ricezione o in trasmissione?» hai risposto «In trasmissione (messaggi che invio)»."
     page.get_by_role("button", name="Invia la richiesta").click()
     page.wait_for_load_state()
     assert "problemi da correggere" in page.locator("#error-summary").inner_text()

@@ -199,7 +199,7 @@ def test_generic_subject_is_refused_with_an_explanation(client, subject, refused
     page = client.post("/modulo/generico", data=data).get_data(as_text=True)
     if refused:
         assert error_ids(page) == ["oggetto"]
-        assert "indicate il servizio o il dominio" in error_text(page, "oggetto")
+        assert "indica il servizio o il dominio" in error_text(page, "oggetto")
         assert "caratteri" not in error_text(page, "oggetto")
     else:
         assert error_ids(page) == []
@@ -278,7 +278,7 @@ def test_planned_work_needs_a_date_at_least_one_day_ahead(client):
     data = valid_data(DEFINITIONS["extracontrattuale"], fascia="straordinaria-pianificata", data_preferita=today().isoformat())
     page = client.post("/modulo/extracontrattuale", data=data).get_data(as_text=True)
     assert error_ids(page) == ["data_preferita"]
-    assert "Scegliete una data dal" in error_text(page, "data_preferita")
+    assert "Scegli una data dal" in error_text(page, "data_preferita")
 
 
 def test_priority_defaults_to_the_definition_and_only_accepts_bassa_or_normale(client, app):
@@ -322,7 +322,7 @@ def test_unknown_request_type_is_an_italian_404(client):
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert "Pagina non trovata" in page and 'lang="it"' in page
-    assert 'href="/">Descrivete il problema per aprire una richiesta</a>' in page
+    assert 'href="/">Descrivi il problema per aprire una richiesta</a>' in page
 
 
 def test_links_follow_the_mount_point(client):

@@ -41,7 +41,7 @@ VALID = textwrap.dedent(
             show_if: {field: direzione, equals: trasmissione}
           - name: email
             type: email
-            label: La vostra email
+            label: La tua email
             required: true
     """
 )
@@ -133,8 +133,8 @@ CASES = [
         "3: YAML syntax error: did not find expected ',' or ']'; check indentation, colons and quotes",
     ),
     (
-        "        label: La vostra email\n        required: true\n",
-        "        label: La vostra email\n",
+        "        label: La tua email\n        required: true\n",
+        "        label: La tua email\n",
         "1: every request type needs a required, always-visible field 'email' of type 'email' "
         "(the customer's reference address, where replies to the ticket go)",
     ),

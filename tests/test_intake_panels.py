@@ -124,9 +124,9 @@ def test_the_panel_says_what_is_missing_until_it_can_estimate(client):
 @pytest.mark.parametrize(
     ("answers", "field", "message"),
     [
-        ({"durata_minuti": "mezz’ora"}, "durata_minuti", "Scrivete un numero intero"),
+        ({"durata_minuti": "mezz’ora"}, "durata_minuti", "Scrivi un numero intero"),
         # no estimate from the minutes alone: it would be for 10 minutes instead of 3 hours
-        ({"durata_ore": "3x", "durata_minuti": "10"}, "durata_ore", "Scrivete un numero intero"),
+        ({"durata_ore": "3x", "durata_minuti": "10"}, "durata_ore", "Scrivi un numero intero"),
         ({"durata_ore": "100"}, "durata_ore", "da 0 a 99"),
         ({"durata_ore": "0", "durata_minuti": "0"}, "durata_minuti", "maggiore di zero"),
     ],

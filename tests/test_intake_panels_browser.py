@@ -103,7 +103,7 @@ def test_the_page_the_calcola_button_returns_is_accessible(page, live_intake):
         }"""
     )
     page.wait_for_load_state()
-    assert "Scrivete un numero intero" in page.locator("#durata_ore-error").inner_text()
+    assert "Scrivi un numero intero" in page.locator("#durata_ore-error").inner_text()
     assert "La stima dei costi compare qui" in page.locator("#stima_costi-live").inner_text()
     assert_accessible(page)
 
