@@ -25,6 +25,8 @@ from werkzeug.security import safe_join
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from .commands import instance_option
+
 INTAKE_PREFIX = "/richiesta"
 
 # Debian's mime.types may lack these; a browser refuses a module or a font served as text/plain.
@@ -112,15 +114,7 @@ class PathOnlyRequestHandler(WSGIRequestHandler):
     type=click.Path(file_okay=False, path_type=Path),
     help="The built site (`kb build` writes it).",
 )
-@click.option(
-    "--instance",
-    "instance_path",
-    envvar="KB_INSTANCE_PATH",
-    default="instance",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The intake's instance folder: SQLite database, attachments, mail files (env KB_INSTANCE_PATH).",
-)
+@instance_option
 @click.option(
     "--index",
     "index_dir",

@@ -113,18 +113,7 @@ class Searcher:
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         """The best articles for ``query`` (any text), best first; ``[]`` if nothing matches."""
         limit = max(1, min(int(limit), MAX_LIMIT))
-        with self._lock:
-            try:
-                return self._current().search(query, limit)
-            except OSError:
-                self._close()  # swapped or removed while we read it: look again
-            try:
-                return self._current().search(query, limit)
-            except OSError as exc:
-                raise IndexUnavailable(
-                    f"cannot read the search index at {self.index_dir} ({exc}): "
-                    "rebuild it with `kb build` (or `mkdocs build`)"
-                ) from exc
+        return self._read(lambda opened: opened.search(query, limit))
 
     def article(self, slug: str) -> Hit | None:
         """The article ``slug`` as a :class:`Hit` (score 0, the summary as snippet), or None.
@@ -132,18 +121,7 @@ class Searcher:
         For callers that hold a slug from elsewhere (a link, a form) and need its title and
         URL: the intake shows the article a customer came from and logs clicks on results.
         """
-        with self._lock:
-            try:
-                return self._current().article(str(slug))
-            except OSError:
-                self._close()
-            try:
-                return self._current().article(str(slug))
-            except OSError as exc:
-                raise IndexUnavailable(
-                    f"cannot read the search index at {self.index_dir} ({exc}): "
-                    "rebuild it with `kb build` (or `mkdocs build`)"
-                ) from exc
+        return self._read(lambda opened: opened.article(str(slug)))
 
     def related(self, categories=(), tags=(), limit: int = 5) -> list[Hit]:
         """Articles filed under one of ``categories`` or tagged with one of ``tags`` (score 0,
@@ -154,22 +132,28 @@ class Searcher:
         Tags compare without regard to case.
         """
         limit = max(1, min(int(limit), MAX_LIMIT))
+        categories, tags = set(categories), {t.casefold() for t in tags}
+        return self._read(lambda opened: opened.related(categories, tags, limit))
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _read(self, query):
+        """``query(opened index)`` under the lock; an index swapped or removed while it was
+        read is opened again once, then reported as :class:`IndexUnavailable`."""
         with self._lock:
             try:
-                return self._current().related(set(categories), {t.casefold() for t in tags}, limit)
+                return query(self._current())
             except OSError:
-                self._close()
+                self._close()  # swapped or removed while we read it: look again
             try:
-                return self._current().related(set(categories), {t.casefold() for t in tags}, limit)
+                return query(self._current())
             except OSError as exc:
                 raise IndexUnavailable(
                     f"cannot read the search index at {self.index_dir} ({exc}): "
                     "rebuild it with `kb build` (or `mkdocs build`)"
                 ) from exc
-
-    def close(self) -> None:
-        with self._lock:
-            self._close()
 
     def __enter__(self):
         return self
