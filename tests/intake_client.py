@@ -123,3 +123,18 @@ def submit_all_at_once(intake_url: str, answers: dict, customers: int) -> list[s
 
     with ThreadPoolExecutor(max_workers=customers) as pool:
         return list(pool.map(submit_together, zip(people, forms)))
+
+
+def assert_stored_with_their_emails(database_url: str, ids: list[str]) -> None:
+    """The database holds exactly the tickets ``ids``, each with its two outbox e-mails."""
+    from sqlalchemy import func, select
+
+    from intake.db import Database, OutboxMessage, Ticket
+
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            assert set(session.scalars(select(Ticket.id))) == set(ids)
+            assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2 * len(ids)
+    finally:
+        database.dispose()
