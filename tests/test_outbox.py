@@ -211,7 +211,7 @@ def test_kb_send_mail_delivers_one_round(intake_db, store_ticket, smtp_server, t
         cli, ["send-mail", "--database-url", intake_db.url, "--smtp-url", smtp_server.url, "--instance", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "sent 2, failed 0; waiting: 0 queued, 0 to retry"
+    assert result.output.strip() == "sent 2, failed 0; waiting: 0 queued, 0 to retry; failed for good: 0"
     assert len(smtp_server.inbox) == 2
 
 

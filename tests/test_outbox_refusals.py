@@ -1,23 +1,33 @@
-"""E-mails an SMTP server refuses for good: retried a few times, then marked failed. A real aiosmtpd server gives the answers
+"""E-mails an SMTP server refuses for good: retried a few times, then marked failed, reported by
+``kb send-mail`` and requeued with ``--retry-failed``. A real aiosmtpd server gives the answers
 (550 to RCPT TO, 552 to DATA, 451 "try again later"); the outbox's clock is injected."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import signal
 import smtplib
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from intake.db import OutboxMessage
 from intake.outbox import PERMANENT_RETRY_DELAY, backoff, deliver_pending, is_permanent_refusal, queue_status
 from intake.transports import transport_from_url
+from kb_build.cli import cli
 
 from .mailserver import SMTPServer
+from .test_outbox import wait_for
 
 T0 = dt.datetime(2025, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
 HOUR = dt.timedelta(hours=1)
+KB = Path(sys.executable).with_name("kb")
 CUSTOMER = "mario.rossi@example.com"  # the customer of store_ticket()
 
 
@@ -159,3 +169,124 @@ def test_a_relay_refusing_starttls_is_a_session_problem_not_a_refusal_of_the_mes
 )
 def test_which_errors_are_permanent_refusals(error, permanent):
     assert is_permanent_refusal(error) is permanent
+
+
+# --- kb send-mail ----------------------------------------------------------------------------
+
+
+def send_mail(database, smtp_server, tmp_path, *options, limit="1"):
+    """``kb send-mail`` as an operator runs it, with MAIL_MAX_PERMANENT_FAILURES in the environment."""
+    args = ["send-mail", "--database-url", database.url, "--smtp-url", smtp_server.url, "--instance", str(tmp_path)]
+    return CliRunner().invoke(cli, [*args, *options], env={"MAIL_MAX_PERMANENT_FAILURES": limit})
+
+
+def test_kb_send_mail_reports_failed_messages_and_exits_with_status_1(intake_db, store_ticket, smtp_server, tmp_path):
+    smtp_server.refuse.add(CUSTOMER)
+    ticket = store_ticket()
+
+    result = send_mail(intake_db, smtp_server, tmp_path)
+
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1\n"
+    assert result.stderr.startswith(
+        "1 e-mail failed for good: the SMTP server refused it with a permanent error (5xx reply, 1 times in a row)"
+    )
+    assert "see which and why (ticket, recipient, the server's answer):  kb send-mail --list-failed" in result.stderr
+    assert "once the cause is fixed, requeue and deliver them:           kb send-mail --retry-failed" in result.stderr
+    assert "@" not in result.output  # this output may end up in a log (cron, journald)
+
+    # Until someone acts, every run says so again (cron and monitoring keep seeing it).
+    again = send_mail(intake_db, smtp_server, tmp_path)
+    assert again.exit_code == 1
+    assert again.stdout == "sent 0, failed 0; waiting: 0 queued, 0 to retry; failed for good: 1\n"
+
+    listing = send_mail(intake_db, smtp_server, tmp_path, "--list-failed")
+    assert listing.exit_code == 0, listing.output
+    lines = listing.stdout.splitlines()
+    customer = row(intake_db, CUSTOMER)
+    assert lines[0] == "1 failed e-mail(s), oldest first:"
+    assert lines[1].startswith(f"outbox #{customer.id}  {ticket.id}  customer e-mail to {CUSTOMER}  failed ")
+    assert lines[1].endswith(" UTC after 1 attempt(s)")
+    assert lines[2].startswith("  last answer: SMTPRecipientsRefused: ") and "550" in lines[2]
+    assert lines[3] == "once the cause is fixed, requeue and deliver them: kb send-mail --retry-failed"
+    assert len(smtp_server.inbox) == 1  # listing sends nothing
+
+
+def test_kb_send_mail_with_nothing_failed_lists_nothing(intake_db, smtp_server, tmp_path):
+    listing = send_mail(intake_db, smtp_server, tmp_path, "--list-failed")
+    assert (listing.exit_code, listing.output) == (0, "no failed e-mails\n")
+    both = send_mail(intake_db, smtp_server, tmp_path, "--list-failed", "--retry-failed")
+    assert both.exit_code == 2 and "--list-failed only lists" in both.output
+
+
+def test_kb_send_mail_refuses_a_bad_limit_with_the_fix(intake_db, smtp_server, tmp_path):
+    result = send_mail(intake_db, smtp_server, tmp_path, limit="0")
+    assert result.exit_code == 2
+    assert "MAIL_MAX_PERMANENT_FAILURES: expected a whole number above 0 but received: '0'" in result.output
+
+
+def test_retry_failed_requeues_and_delivers_once_the_server_accepts(intake_db, store_ticket, smtp_server, tmp_path):
+    smtp_server.refuse.add(CUSTOMER)
+    store_ticket()
+    assert send_mail(intake_db, smtp_server, tmp_path).exit_code == 1  # failed at the first refusal (limit 1)
+
+    # Requeued while the cause is still there: tried once more, failed again.
+    still = send_mail(intake_db, smtp_server, tmp_path, "--retry-failed")
+    assert still.exit_code == 1
+    assert still.stdout == "requeued 1 failed e-mail(s)\nsent 0, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1\n"
+
+    smtp_server.refuse.clear()  # the operator fixed it
+    fixed = send_mail(intake_db, smtp_server, tmp_path, "--retry-failed")
+    assert fixed.exit_code == 0, fixed.output
+    assert fixed.stdout == "requeued 1 failed e-mail(s)\nsent 1, failed 0; waiting: 0 queued, 0 to retry; failed for good: 0\n"
+    assert fixed.stderr == ""
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.inbox) == ["hd@smacloud.it", CUSTOMER]
+    customer = row(intake_db, CUSTOMER)
+    assert customer.sent_at is not None and customer.failed_at is None and customer.last_error is None
+
+
+def run_loop(env, *options):
+    return subprocess.Popen(
+        [str(KB), "send-mail", "--loop", "--interval", "0.2", *options],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def stop(process) -> tuple[str, str]:
+    try:
+        process.send_signal(signal.SIGTERM)
+        return process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_the_sender_process_marks_failed_keeps_running_and_retry_failed_works_with_loop(
+    intake_db, store_ticket, smtp_server, tmp_path
+):
+    env = {
+        **os.environ, "DATABASE_URL": intake_db.url, "SMTP_URL": smtp_server.url,
+        "KB_INSTANCE_PATH": str(tmp_path), "MAIL_MAX_PERMANENT_FAILURES": "1",
+    }
+    smtp_server.refuse.add(CUSTOMER)
+    store_ticket()
+
+    sender = run_loop(env)
+    try:
+        wait_for(lambda: status(intake_db)["failed"] == 1)
+    finally:
+        out, err = stop(sender)
+    assert sender.returncode == 0, err  # the service keeps running: stopping it is no error
+    assert "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1" in out
+    assert err.count("1 e-mail failed for good") == 1 and "kb send-mail --retry-failed" in err
+
+    smtp_server.refuse.clear()
+    sender = run_loop(env, "--retry-failed")
+    try:
+        wait_for(lambda: len(smtp_server.inbox) == 2)
+    finally:
+        out, err = stop(sender)
+    assert sender.returncode == 0, err
+    assert "requeued 1 failed e-mail(s)" in out and "sent 1, failed 0" in out
+    assert status(intake_db) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0}
