@@ -67,6 +67,7 @@ def _max_permanent_failures(_ctx, _param, value) -> int:
     default=str(DEFAULT_MAX_PERMANENT_FAILURES),
     show_default=True,
     callback=_max_permanent_failures,
+    metavar="N",
     help="Permanent refusals (SMTP 5xx) in a row after which an e-mail is marked failed (env MAIL_MAX_PERMANENT_FAILURES).",
 )
 @click.option("--retry-failed", is_flag=True, help="First put the e-mails marked failed back in the queue, then deliver as usual.")
