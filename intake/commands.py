@@ -1,6 +1,7 @@
 """The intake's ``kb`` commands (registered under the ``kb.commands`` entry point).
 
-``kb send-mail`` delivers the outbox (once, or ``--loop`` as the mail sender process);
+``kb send-mail`` delivers the outbox (once, or ``--loop`` as the mail sender process), lists
+the e-mails marked failed (``--list-failed``) and requeues them (``--retry-failed``);
 ``kb report`` prints the writers' analytics. Both read the same settings as the app:
 ``DATABASE_URL``, ``SMTP_URL`` and the instance folder (``KB_INSTANCE_PATH``, default
 ``instance``), as options or environment variables.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .settings import ConfigError, default_database_url
+from .settings import DEFAULT_MAX_PERMANENT_FAILURES, ConfigError, default_database_url
 
 instance_option = click.option(
     "--instance",
@@ -45,20 +46,50 @@ def _open_database(database_url: str | None, instance_path: Path):
     return database
 
 
+def _max_permanent_failures(_ctx, _param, value) -> int:
+    from .settings import validate_max_permanent_failures
+
+    try:
+        return validate_max_permanent_failures(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @click.command("send-mail")
 @instance_option
 @database_option
 @click.option("--smtp-url", envvar="SMTP_URL", help="Where mail goes (env SMTP_URL); unset: .eml files in <instance>/mail.")
 @click.option("--loop", is_flag=True, help="Keep running, delivering every --interval seconds, until stopped (SIGTERM, Ctrl-C).")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds between rounds with --loop.")
-def send_mail(instance_path, database_url, smtp_url, loop, interval):
+@click.option(
+    "--max-permanent-failures",
+    envvar="MAIL_MAX_PERMANENT_FAILURES",
+    default=str(DEFAULT_MAX_PERMANENT_FAILURES),
+    show_default=True,
+    callback=_max_permanent_failures,
+    metavar="N",
+    help="Permanent refusals (SMTP 5xx) in a row after which an e-mail is marked failed (env MAIL_MAX_PERMANENT_FAILURES).",
+)
+@click.option("--retry-failed", is_flag=True, help="First put the e-mails marked failed back in the queue, then deliver as usual.")
+@click.option("--list-failed", is_flag=True, help="List the e-mails marked failed (recipient, the server's answer); send nothing.")
+def send_mail(instance_path, database_url, smtp_url, loop, interval, max_permanent_failures, retry_failed, list_failed):
     """Deliver the e-mails waiting in the outbox, retrying failed ones with backoff.
 
-    Without --loop, one round: prints what was sent and what is still queued.
+    Without --loop, one round: prints what was sent and what is still queued, and exits
+    with status 1 when e-mails are marked failed (refused for good by the SMTP server).
     """
-    from .outbox import deliver_pending, queue_status
+    from .outbox import deliver_pending, queue_status, requeue_failed
     from .transports import transport_from_url
 
+    if list_failed and (loop or retry_failed):
+        raise click.UsageError("--list-failed only lists: run it without --loop and --retry-failed")
+    if list_failed:
+        database = _open_database(database_url, instance_path)
+        try:
+            _list_failed(database)
+        finally:
+            database.dispose()
+        return
     try:
         transport = transport_from_url(smtp_url, instance_path / "mail")
     except ConfigError as exc:
@@ -70,19 +101,62 @@ def send_mail(instance_path, database_url, smtp_url, loop, interval):
             signal.signal(signum, lambda *_: stop.set())
         click.echo(f"delivering the outbox through {transport!r} every {interval:g} s; stop with Ctrl-C")
     try:
+        if retry_failed:
+            with database.session() as session:
+                requeued = requeue_failed(session)
+            click.echo(f"requeued {requeued} failed e-mail(s)")
+        first = True
         while True:
-            stats = deliver_pending(database.sessions, transport)
-            if stats.attempted or not loop:
+            stats = deliver_pending(database.sessions, transport, max_permanent_failures=max_permanent_failures)
+            if first or stats.attempted:
                 with database.session() as session:
                     status = queue_status(session)
-                click.echo(
-                    f"sent {stats.sent}, failed {stats.failed}; "
-                    f"waiting: {status['queued']} queued, {status['retrying']} to retry"
-                )
+                if stats.attempted or not loop:
+                    click.echo(
+                        f"sent {stats.sent}, failed {stats.failed}; "
+                        f"waiting: {status['queued']} queued, {status['retrying']} to retry; "
+                        f"failed for good: {status['failed']}"
+                    )
+                # With --loop: said at start and whenever more e-mails fail, not every round.
+                if status["failed"] and (first or stats.gave_up):
+                    _warn_failed(status["failed"], max_permanent_failures)
+            first = False
             if not loop or stop.wait(interval):
                 break
     finally:
         database.dispose()
+    if not loop and status["failed"]:
+        click.get_current_context().exit(1)  # for cron and monitoring: someone has to look
+
+
+def _warn_failed(count: int, max_permanent_failures: int) -> None:
+    """Tell the operator that e-mails were given up on, and what to do about them."""
+    emails, them, they_are = ("e-mail", "it", "it is") if count == 1 else ("e-mails", "them", "they are")
+    click.echo(
+        f"{count} {emails} failed for good: the SMTP server refused {them} with a permanent error (5xx reply, "
+        f"{max_permanent_failures} times in a row), so {they_are} no longer tried.\n"
+        "  see which and why (ticket, recipient, the server's answer):  kb send-mail --list-failed\n"
+        "  once the cause is fixed, requeue and deliver them:           kb send-mail --retry-failed",
+        err=True,
+    )
+
+
+def _list_failed(database) -> None:
+    from .outbox import failed_messages
+
+    with database.session() as session:
+        messages = failed_messages(session)
+    if not messages:
+        click.echo("no failed e-mails")
+        return
+    click.echo(f"{len(messages)} failed e-mail(s), oldest first:")
+    for m in messages:
+        click.echo(
+            f"outbox #{m.id}  {m.ticket_id}  {m.kind} e-mail to {m.recipient}  "
+            f"failed {m.failed_at:%Y-%m-%d %H:%M} UTC after {m.attempts} attempt(s)\n"
+            f"  last answer: {m.last_error}"
+        )
+    click.echo("once the cause is fixed, requeue and deliver them: kb send-mail --retry-failed")
 
 
 @click.command("report")

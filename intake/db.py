@@ -122,6 +122,8 @@ class OutboxMessage(Base):
 
     ``claimed_by``/``claimed_until`` is a lease: a sender owns the row until then, so two
     senders never send it twice, and a crashed sender's rows become due again afterwards.
+    A row is sent (``sent_at``), failed (``failed_at``: refused for good, no longer tried)
+    or waiting.
     """
 
     __tablename__ = "outbox"
@@ -140,6 +142,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime | None]
+    # Permanent refusals (SMTP 5xx) in a row, and when the sender gave up (see intake.outbox).
+    permanent_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_at: Mapped[dt.datetime | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="outbox")
 
@@ -216,8 +221,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def upgrade_schema(engine: Engine, script_location: str | Path | None = None) -> None:
-    """Create or migrate the schema to the latest revision, keeping the data.
+def upgrade_schema(engine: Engine, script_location: str | Path | None = None, revision: str = "head") -> None:
+    """Create or migrate the schema to the latest revision (or ``revision``), keeping the data.
 
     Several processes may start at once (gunicorn workers, the mail sender): the upgrade
     runs under a database-wide lock (PostgreSQL advisory lock, SQLite write lock), so the
@@ -236,7 +241,7 @@ def upgrade_schema(engine: Engine, script_location: str | Path | None = None) ->
             # upgrade atomic and holds the write lock against a concurrent upgrade.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 class Database:

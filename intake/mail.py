@@ -219,7 +219,8 @@ def init_app(app) -> MailSettings:
     """Mail settings and the delivery transport of ``app``; starts the background sender if asked.
 
     Reads ``MAIL_SENDER``, ``MAIL_DEPARTMENTS``, ``SMTP_URL`` (unset: ``.eml`` files in
-    ``<instance>/mail``) and ``MAIL_BACKGROUND_SENDER`` (true in ``make run``). Needs
+    ``<instance>/mail``), ``MAIL_MAX_PERMANENT_FAILURES`` and ``MAIL_BACKGROUND_SENDER``
+    (true in ``make run``). Needs
     ``intake.db.init_app`` first when the background sender is on.
     """
     from .outbox import SenderThread
@@ -235,7 +236,9 @@ def init_app(app) -> MailSettings:
     if app.config.get("MAIL_BACKGROUND_SENDER"):
         import atexit
 
-        sender = SenderThread(app.extensions["intake.db"].sessions, transport)
+        sender = SenderThread(
+            app.extensions["intake.db"].sessions, transport, max_permanent_failures=settings.mail_max_permanent_failures
+        )
         sender.start()
         app.extensions["intake.sender"] = sender
         atexit.register(sender.stop)

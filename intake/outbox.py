@@ -8,8 +8,17 @@ database write lock, which has the same effect. A sender that dies mid-batch lea
 claims to expire; those messages are then sent by the next round (at-least-once, with the
 same Message-ID, so a receiving server can recognise a duplicate).
 
-Failures are retried with exponential backoff: 30 s, 1 min, 2 min, ... up to 1 hour
-between attempts, forever: nothing is dropped while the SMTP server is down.
+Temporary failures (server down or unreachable, login refused, an SMTP 4xx reply) are
+retried with exponential backoff: 30 s, 1 min, 2 min, ... up to 1 hour between attempts,
+forever: nothing is dropped while the SMTP server is down.
+
+A permanent refusal (an SMTP 5xx reply about this message: "550 mailbox unavailable",
+"552 message too big") is retried every hour, because it may come from a misconfigured
+relay that the operator fixes within hours; after ``max_permanent_failures`` refusals in a
+row (``MAIL_MAX_PERMANENT_FAILURES``, default 5, i.e. about 4 hours) the message is marked
+failed (``failed_at``): it is no longer tried, one ERROR line names it, ``queue_status`` and
+``kb send-mail`` count it, and ``kb send-mail --retry-failed`` (:func:`requeue_failed`) puts
+it back in the queue.
 """
 
 from __future__ import annotations
@@ -26,12 +35,15 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from .db import OutboxMessage, utcnow
+from .settings import DEFAULT_MAX_PERMANENT_FAILURES
 from .transports import Transport
 
 log = logging.getLogger(__name__)
 
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
+# The wait after a permanent refusal: long enough for an operator to fix a relay in between.
+PERMANENT_RETRY_DELAY = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=10)
 BATCH_SIZE = 20
 MAX_ERROR_CHARS = 1000
@@ -39,10 +51,15 @@ MAX_ERROR_CHARS = 1000
 
 @dataclass
 class DeliveryStats:
-    """What one :func:`deliver_pending` call did."""
+    """What one :func:`deliver_pending` call did.
+
+    ``failed`` counts the attempts that did not deliver; ``gave_up`` those of them after
+    which the message was marked failed (no more attempts).
+    """
 
     sent: int = 0
     failed: int = 0
+    gave_up: int = 0
 
     @property
     def attempted(self) -> int:
@@ -57,6 +74,7 @@ def backoff(attempts: int) -> dt.timedelta:
 def _due(now: dt.datetime):
     return and_(
         OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
     )
@@ -107,12 +125,16 @@ def deliver_pending(
     now: dt.datetime | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    max_permanent_failures: int = DEFAULT_MAX_PERMANENT_FAILURES,
 ) -> DeliveryStats:
     """Send every message due at ``now`` (default: the current time); return what happened.
 
-    A failed message gets ``attempts + 1``, ``last_error`` and ``next_attempt_at`` moved by
-    :func:`backoff`. When the server cannot be reached, the rest of the batch is postponed
-    the same way without trying each one against a dead server.
+    A failed message gets ``attempts + 1``, ``last_error`` and its next attempt: after
+    :func:`backoff` for a temporary failure, after :data:`PERMANENT_RETRY_DELAY` for a
+    permanent refusal (:func:`is_permanent_refusal`), or none when that was the
+    ``max_permanent_failures``-th refusal in a row (the message is marked failed). When the
+    server cannot be reached, the rest of the batch is postponed the same way without trying
+    each one against a dead server.
     """
     stats = DeliveryStats()
     clock = (lambda: now) if now is not None else utcnow
@@ -132,33 +154,86 @@ def deliver_pending(
                         if _is_connection_error(exc):
                             unreachable = exc
                 if error is None:
-                    _finish(session, message, {"sent_at": clock(), "last_error": None})
+                    _finish(session, message, {"sent_at": clock(), "last_error": None, "permanent_failures": 0})
                     stats.sent += 1
                     log.info("sent %s e-mail of %s (outbox #%s)", message.kind, message.ticket_id, message.id)
                 else:
-                    attempts = message.attempts + 1
-                    _finish(
-                        session,
-                        message,
-                        {
-                            "attempts": attempts,
-                            "next_attempt_at": clock() + backoff(attempts),
-                            "last_error": f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS],
-                        },
-                    )
                     stats.failed += 1
-                    # The error's text may quote the recipient's address: the log gets its
-                    # kind and SMTP code only (the full text is in the row's last_error).
-                    log.warning(
-                        "could not send %s e-mail of %s (outbox #%s, attempt %d): %s",
-                        message.kind, message.ticket_id, message.id, attempts, describe_error(error),
-                    )
+                    if _record_failure(session, message, error, clock(), max_permanent_failures):
+                        stats.gave_up += 1
+
+
+def _record_failure(
+    session: Session, message: OutboxMessage, error: Exception, now: dt.datetime, max_permanent_failures: int
+) -> bool:
+    """Store a failed attempt and schedule the next one; True when the message is now marked failed.
+
+    Consecutive permanent refusals are counted in the row (``permanent_failures``) rather
+    than derived: the row keeps only the last error, not the history of attempts. A
+    temporary failure sets the count back to 0, so "5xx, 4xx, 5xx" is one refusal in a row,
+    not two: the 4xx shows the server is still deciding about this message.
+    """
+    attempts = message.attempts + 1
+    permanent = is_permanent_refusal(error)
+    refusals = message.permanent_failures + 1 if permanent else 0
+    values = {
+        "attempts": attempts,
+        "permanent_failures": refusals,
+        "last_error": f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS],
+    }
+    gave_up = permanent and refusals >= max_permanent_failures
+    if gave_up:
+        values["failed_at"] = now
+    elif permanent:
+        values["next_attempt_at"] = now + PERMANENT_RETRY_DELAY
+    else:
+        values["next_attempt_at"] = now + backoff(attempts)
+    _finish(session, message, values)
+    # The error's text may quote the recipient's address: the log gets its kind and SMTP
+    # code only (the full text is in the row's last_error).
+    if gave_up:
+        log.error(
+            "gave up on %s e-mail of %s (outbox #%s): the SMTP server refused it %d times in a row, last: %s; "
+            "no more attempts until `kb send-mail --retry-failed`",
+            message.kind, message.ticket_id, message.id, refusals, describe_error(error),
+        )
+    elif permanent:
+        log.warning(
+            "could not send %s e-mail of %s (outbox #%s, attempt %d): %s, refused %d of %d times before giving up",
+            message.kind, message.ticket_id, message.id, attempts, describe_error(error), refusals, max_permanent_failures,
+        )
+    else:
+        log.warning(
+            "could not send %s e-mail of %s (outbox #%s, attempt %d): %s",
+            message.kind, message.ticket_id, message.id, attempts, describe_error(error),
+        )
+    return gave_up
 
 
 def describe_error(exc: Exception) -> str:
-    """``SMTPRecipientsRefused`` or ``SMTPDataError 552``: what went wrong, without personal data."""
+    """``SMTPRecipientsRefused 550`` or ``ConnectionRefusedError``: what went wrong, without personal data."""
+    codes = smtp_codes(exc)
+    return f"{type(exc).__name__} {'/'.join(map(str, codes))}" if codes else type(exc).__name__
+
+
+def smtp_codes(exc: Exception) -> list[int]:
+    """The SMTP reply codes ``exc`` carries: one per refused recipient, or the one of the reply."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return sorted({code for code, _text in exc.recipients.values()})
     code = getattr(exc, "smtp_code", None)
-    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
+    return [code] if isinstance(code, int) and code > 0 else []
+
+
+def is_permanent_refusal(exc: Exception) -> bool:
+    """True for an SMTP 5xx reply about this message (recipient, sender or content refused).
+
+    4xx replies ("try again later") and everything about the session (server down,
+    login refused, HELO refused) are temporary: retried forever.
+    """
+    if not isinstance(exc, smtplib.SMTPException) or _is_connection_error(exc):
+        return False
+    codes = smtp_codes(exc)
+    return bool(codes) and all(500 <= code <= 599 for code in codes)
 
 
 def _is_connection_error(exc: Exception) -> bool:
@@ -170,6 +245,7 @@ def _is_connection_error(exc: Exception) -> bool:
         smtplib.SMTPServerDisconnected,
         smtplib.SMTPConnectError,
         smtplib.SMTPAuthenticationError,
+        smtplib.SMTPHeloError,  # the server refuses us, not this message
         smtplib.SMTPNotSupportedError,  # e.g. no AUTH offered: a configuration problem
     )
     if isinstance(exc, session_level):
@@ -180,27 +256,62 @@ def _is_connection_error(exc: Exception) -> bool:
 
 
 def queue_status(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
-    """Counts for operators: ``sent``, ``queued`` (waiting, never failed), ``retrying`` (failed at least once)."""
+    """Counts for operators: ``sent``, ``queued`` (waiting, never failed), ``retrying`` (failed at
+    least once, will be tried again) and ``failed`` (refused for good, no longer tried)."""
     from sqlalchemy import case, func
 
     state = case(
         (OutboxMessage.sent_at.is_not(None), "sent"),
+        (OutboxMessage.failed_at.is_not(None), "failed"),
         (OutboxMessage.attempts > 0, "retrying"),
         else_="queued",
     )
     rows = session.execute(select(state, func.count()).group_by(state)).all()
-    counts = {"sent": 0, "queued": 0, "retrying": 0}
+    counts = {"sent": 0, "queued": 0, "retrying": 0, "failed": 0}
     counts.update({name: n for name, n in rows})
     return counts
+
+
+def failed_messages(session: Session) -> list[OutboxMessage]:
+    """The messages marked failed, oldest first (for ``kb send-mail --list-failed``)."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None))
+        .order_by(OutboxMessage.failed_at, OutboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
+def requeue_failed(session: Session, now: dt.datetime | None = None) -> int:
+    """Put every failed message back in the queue, due at ``now``, as if never tried; return how many.
+
+    ``last_error`` stays until the message is sent, so the reason is still there if it fails again.
+    """
+    now = now or utcnow()
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None))
+        .values(failed_at=None, attempts=0, permanent_failures=0, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount
 
 
 class SenderThread:
     """Delivers the outbox in the background (``make run``): every ``interval`` seconds, or at :meth:`wake`."""
 
-    def __init__(self, session_factory: Callable[[], Session], transport: Transport, interval: float = 5.0):
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        transport: Transport,
+        interval: float = 5.0,
+        max_permanent_failures: int = DEFAULT_MAX_PERMANENT_FAILURES,
+    ):
         self.session_factory = session_factory
         self.transport = transport
         self.interval = interval
+        self.max_permanent_failures = max_permanent_failures
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -232,7 +343,7 @@ class SenderThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                deliver_pending(self.session_factory, self.transport)
+                deliver_pending(self.session_factory, self.transport, max_permanent_failures=self.max_permanent_failures)
             except Exception:  # a database hiccup must not kill the sender: log, retry next tick
                 log.exception("mail sender round failed")
             self._wake.wait(self.interval)

@@ -33,6 +33,8 @@ DEFAULT_RATE_LIMITS = {
     "RATELIMIT_SUBMIT": "10 per minute;60 per hour",  # POST of a form (sent, corrected, previewed)
 }
 DEFAULT_RATELIMIT_STORAGE = "memory://"
+# Permanent SMTP refusals (5xx) in a row before an e-mail is marked failed (intake.outbox).
+DEFAULT_MAX_PERMANENT_FAILURES = 5
 MIN_SECRET_KEY_CHARS = 16
 GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +68,10 @@ ENVIRONMENT: tuple[Variable, ...] = (
     Variable("MAIL_DEPARTMENTS", "MAIL_DEPARTMENTS",
              ",".join(f"{k}={v}" for k, v in DEFAULT_DEPARTMENTS.items()),
              "Where each department's tickets go (`department=address`, comma-separated)."),
+    Variable("MAIL_MAX_PERMANENT_FAILURES", "MAIL_MAX_PERMANENT_FAILURES", str(DEFAULT_MAX_PERMANENT_FAILURES),
+             "Permanent refusals in a row (SMTP 5xx, e.g. `550 mailbox unavailable`, tried once an hour) after which "
+             "an e-mail is marked failed and no longer tried; `kb send-mail --retry-failed` requeues it. "
+             "Temporary failures (server down, 4xx) are retried forever."),
     Variable("KB_INDEX_DIR", "KB_INDEX_DIR", DEFAULT_INDEX_DIR,
              "The search index written by `kb build` (read-only; each instance has its own copy)."),
     Variable("KB_SITE_URL", "KB_SITE_URL", DEFAULT_SITE_URL,
@@ -111,6 +117,7 @@ class BackendSettings:
     smtp_url: str | None = field(repr=False)
     mail_sender: str
     department_addresses: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_DEPARTMENTS))
+    mail_max_permanent_failures: int = DEFAULT_MAX_PERMANENT_FAILURES
     ticket_id_prefix: str = DEFAULT_PREFIX
     token_max_age: int = DEFAULT_TOKEN_MAX_AGE
     debug: bool = False
@@ -168,6 +175,9 @@ def load_settings(config: Mapping[str, Any], instance_path: str | Path) -> Backe
     if departments:
         for key, address in departments.items():
             check(_address, f"MAIL_DEPARTMENTS[{key}]", address, parse_address)
+    max_permanent_failures = check(
+        validate_max_permanent_failures, config.get("MAIL_MAX_PERMANENT_FAILURES", DEFAULT_MAX_PERMANENT_FAILURES)
+    )
     prefix = check(validate_prefix, config.get("TICKET_ID_PREFIX") or DEFAULT_PREFIX)
     max_age = check(validate_max_age, config.get("SEARCH_TOKEN_MAX_AGE", DEFAULT_TOKEN_MAX_AGE))
     debug = check(parse_flag, "FLASK_DEBUG", config.get("DEBUG", False))
@@ -188,6 +198,7 @@ def load_settings(config: Mapping[str, Any], instance_path: str | Path) -> Backe
         smtp_url=smtp_url,
         mail_sender=sender,
         department_addresses=departments,
+        mail_max_permanent_failures=max_permanent_failures,
         ticket_id_prefix=prefix,
         token_max_age=max_age,
         debug=debug,
@@ -235,6 +246,23 @@ def parse_departments(value: Mapping[str, str] | str | None) -> dict[str, str]:
         )
     result.update(value)
     return result
+
+
+def validate_max_permanent_failures(value: Any) -> int:
+    # An int from Flask config, or a string of digits from the environment.
+    if isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        count = int(value.strip())
+    else:
+        count = 0
+    if count <= 0:
+        raise ConfigError(
+            f"MAIL_MAX_PERMANENT_FAILURES: expected a whole number above 0 but received: {value!r} "
+            f"(the default is {DEFAULT_MAX_PERMANENT_FAILURES}: an e-mail the SMTP server refuses with a 5xx reply "
+            f"{DEFAULT_MAX_PERMANENT_FAILURES} times in a row, once an hour, is marked failed)"
+        )
+    return count
 
 
 def validate_prefix(prefix: str) -> str:

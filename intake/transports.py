@@ -157,6 +157,13 @@ class SMTPTransport:
                 smtp.starttls(context=self._context())
             if s.username:
                 smtp.login(s.username, s.password or "")
+        except smtplib.SMTPResponseException as exc:
+            smtp.close()
+            if type(exc) is smtplib.SMTPResponseException:  # e.g. "554 TLS not available" to STARTTLS
+                # A refusal while opening the session concerns every message, not the one
+                # being sent: the outbox must not count it against that message.
+                raise smtplib.SMTPConnectError(exc.smtp_code, exc.smtp_error) from exc
+            raise
         except BaseException:
             smtp.close()
             raise

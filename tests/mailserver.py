@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 @dataclass
@@ -32,12 +32,35 @@ class _Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.server.refuse:
             return "550 5.1.1 Mailbox unavailable"
+        if address in self.server.rcpt_replies:
+            return self.server.rcpt_replies[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        for address in envelope.rcpt_tos:
+            if address in self.server.data_replies:
+                return self.server.data_replies[address]
         self.server.inbox.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 Message accepted for delivery"
+
+
+class _BrokenSTARTTLSHandler(_Handler):
+    """Offers STARTTLS without a certificate, as a half-configured relay does (see :class:`_RefuseSTARTTLS`)."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-STARTTLS", responses[-1]]
+
+
+class _RefuseSTARTTLS(SMTP):
+    async def smtp_STARTTLS(self, arg: str):
+        await self.push("554 5.7.3 TLS not available due to local problem")
+
+
+class _BrokenSTARTTLSController(Controller):
+    def factory(self):
+        return _RefuseSTARTTLS(self.handler, **self.SMTP_kwargs)
 
 
 def free_port() -> int:
@@ -66,12 +89,24 @@ class SMTPServer:
 
     :param credentials: ``(user, password)`` to require AUTH.
     :param tls: ``"starttls"`` or ``"ssl"`` with ``certificate`` (see :func:`self_signed_certificate`).
+    :param broken_starttls: offer STARTTLS but answer it with "554 TLS not available".
     """
 
-    def __init__(self, credentials: tuple[str, str] | None = None, tls: str | None = None, certificate: Path | None = None):
+    def __init__(
+        self,
+        credentials: tuple[str, str] | None = None,
+        tls: str | None = None,
+        certificate: Path | None = None,
+        broken_starttls: bool = False,
+    ):
         self.port = free_port()
+        self.broken_starttls = broken_starttls
         self.inbox: list[Received] = []
-        self.refuse: set[str] = set()
+        self.refuse: set[str] = set()  # recipients refused with "550 5.1.1 Mailbox unavailable"
+        # Any other answer: to RCPT TO of a recipient (e.g. "451 4.3.0 Try again later"), or to
+        # DATA of a message for a recipient (e.g. "552 5.3.4 Message too big").
+        self.rcpt_replies: dict[str, str] = {}
+        self.data_replies: dict[str, str] = {}
         self.credentials = credentials
         self.logins: list[str] = []
         self.tls = tls
@@ -101,7 +136,11 @@ class SMTPServer:
                 options.update(tls_context=context, require_starttls=True)
             else:
                 options.update(ssl_context=context)
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **options)
+        if self.broken_starttls:
+            controller = _BrokenSTARTTLSController(_BrokenSTARTTLSHandler(self), hostname="127.0.0.1", port=self.port)
+        else:
+            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **options)
+        self._controller = controller
         self._controller.start()
 
     def stop(self) -> None:

@@ -68,6 +68,15 @@ def test_every_problem_is_reported_at_once_with_how_to_fix_it(tmp_path):
     assert "whole number of seconds" in lines[5]
 
 
+@pytest.mark.parametrize("value", ["0", "five", "-2", True])
+def test_a_bad_permanent_failure_limit_is_named_with_its_fix(tmp_path, value):
+    with pytest.raises(ConfigError) as info:
+        load_settings({"MAIL_MAX_PERMANENT_FAILURES": value, "TESTING": True}, tmp_path)
+    message = str(info.value)
+    assert message.startswith(f"MAIL_MAX_PERMANENT_FAILURES: expected a whole number above 0 but received: {value!r}")
+    assert "(the default is 5:" in message
+
+
 def test_a_bad_department_address_is_named(tmp_path):
     with pytest.raises(ConfigError, match=r"MAIL_DEPARTMENTS\[sales\]: 'vendite' is not a usable e-mail address"):
         load_settings({"MAIL_DEPARTMENTS": {"sales": "vendite"}, "TESTING": True}, tmp_path)

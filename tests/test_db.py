@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import MetaData, Table, func, insert, inspect, select, text
 
 import intake
-from intake.db import Base, Database, Event, Ticket, normalize_database_url
+from intake.db import Base, Database, Event, OutboxMessage, Ticket, normalize_database_url, upgrade_schema
+from intake.outbox import deliver_pending, queue_status
 from intake.settings import ConfigError
+from intake.transports import transport_from_url
 
 MIGRATIONS = Path(intake.__file__).parent / "migrations"
+HEAD = "0002"  # the latest revision in intake/migrations/versions
 
 EXTRA_REVISION = '''
 """Add tickets.channel (a later release's migration).
@@ -53,7 +56,7 @@ def head_revision(engine) -> str:
 def test_start_creates_every_table_at_the_latest_revision(intake_db):
     tables = set(inspect(intake_db.engine).get_table_names())
     assert {"tickets", "attachments", "outbox", "events", "alembic_version"} <= tables
-    assert head_revision(intake_db.engine) == "0001"
+    assert head_revision(intake_db.engine) == HEAD
 
 
 def test_migrations_and_models_describe_the_same_schema(intake_db):
@@ -76,7 +79,7 @@ def test_existing_database_is_upgraded_by_a_new_migration_not_dropped(intake_db,
     # The next release ships one more migration: copy ours and add it.
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0099_channel.py").write_text(EXTRA_REVISION.format(head="0001"))
+    (scripts / "versions" / "0099_channel.py").write_text(EXTRA_REVISION.format(head=HEAD))
 
     intake_db.upgrade(script_location=scripts)
 
@@ -86,6 +89,43 @@ def test_existing_database_is_upgraded_by_a_new_migration_not_dropped(intake_db,
         outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
     assert rows == [(ticket.id, ticket.subject, "web")]
     assert outbox == 2
+
+
+def test_upgrade_from_0001_keeps_a_waiting_email_and_it_is_still_sent(database_url, smtp_server, tmp_path):
+    # A database of the release before 0002 (no failed_at / permanent_failures), with an
+    # e-mail that already failed twice (the SMTP server was down) still waiting.
+    t0 = dt.datetime(2025, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
+    old = Database(database_url)
+    upgrade_schema(old.engine, revision="0001")
+    with old.engine.begin() as conn:
+        tables = MetaData()
+        tickets, outbox = (Table(name, tables, autoload_with=conn) for name in ("tickets", "outbox"))
+        assert "failed_at" not in outbox.c
+        conn.execute(insert(tickets).values(
+            id="FPL-123-45678", request_type="email", department="helpdesk", subject="Posta ferma",
+            priority="normale", customer_email="mario.rossi@example.com", answers=[], created_at=t0, token_nonce="n1",
+        ))
+        conn.execute(insert(outbox).values(
+            ticket_id="FPL-123-45678", kind="department", sender="noreply@smacloud.it", recipient="hd@smacloud.it",
+            subject="[FPL-123-45678] Posta ferma", created_at=t0, attempts=2, next_attempt_at=t0,
+            last_error="ConnectionRefusedError: [Errno 111] Connection refused",
+            message=b"From: noreply@smacloud.it\r\nTo: hd@smacloud.it\r\nSubject: [FPL-123-45678] Posta ferma\r\n"
+            b"Message-ID: <old-release@smacloud.it>\r\n\r\nLa posta non arriva.\r\n",
+        ))
+    old.dispose()
+
+    new = Database(database_url)
+    new.upgrade()  # what the new release does at start
+
+    assert head_revision(new.engine) == HEAD
+    with new.session() as session:
+        [row] = session.scalars(select(OutboxMessage))
+        assert (row.attempts, row.permanent_failures, row.failed_at, row.sent_at) == (2, 0, None, None)
+        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 1, "failed": 0}
+    stats = deliver_pending(new.sessions, transport_from_url(smtp_server.url, tmp_path), now=t0)
+    assert (stats.sent, stats.failed) == (1, 0)
+    assert [r.message["Message-ID"] for r in smtp_server.inbox] == ["<old-release@smacloud.it>"]
+    new.dispose()
 
 
 def test_processes_starting_at_once_all_find_the_schema(database_url):
@@ -99,7 +139,7 @@ def test_processes_starting_at_once_all_find_the_schema(database_url):
     failures = [stderr for stderr, code in outcomes if code != 0]
     assert failures == []
     database = Database(url)
-    assert head_revision(database.engine) == "0001"
+    assert head_revision(database.engine) == HEAD
     database.dispose()
 
 

@@ -87,7 +87,7 @@ def test_with_the_smtp_server_down_nothing_is_lost(smtp_app, smtp_server):
     assert "sent 0, failed 2" in send_mail(smtp_app)
     database = smtp_app.extensions["intake.db"]
     with database.session() as session:
-        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 2}
+        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 2, "failed": 0}
         errors = [m.last_error for m in session.scalars(select(OutboxMessage))]
     assert all(errors) and all("Connection refused" in e or "ConnectionRefused" in e for e in errors)
 
@@ -98,4 +98,27 @@ def test_with_the_smtp_server_down_nothing_is_lost(smtp_app, smtp_server):
     assert (stats.sent, stats.failed) == (2, 0)
     assert sorted(r.message["Subject"].split("]")[0] for r in smtp_server.inbox) == [f"[{ticket_id}"] * 2
     with database.session() as session:
-        assert queue_status(session) == {"sent": 2, "queued": 0, "retrying": 0}
+        assert queue_status(session) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0}
+
+
+def test_a_customer_address_refused_for_good_is_reported_and_the_instance_stays_healthy(smtp_app, smtp_server):
+    smtp_server.refuse.add("mario.rossi@example.it")  # the customer's mailbox does not exist
+    ticket_id = submit(smtp_app)
+    settings = smtp_app.extensions["intake.settings"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            "send-mail", "--instance", str(settings.instance_path), "--database-url", settings.database_url,
+            "--smtp-url", settings.smtp_url, "--max-permanent-failures", "1",
+        ],
+    )
+
+    assert result.exit_code == 1
+    assert "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1" in result.stdout
+    assert "kb send-mail --list-failed" in result.stderr
+    # The department got the ticket: the refused confirmation holds nothing back.
+    [received] = smtp_server.inbox
+    assert received.rcpt_tos == ["hd@smacloud.it"] and received.message["Subject"].startswith(f"[{ticket_id}] ")
+    # A refused e-mail is no outage of the instance: the load balancer keeps sending customers.
+    health = smtp_app.test_client().get("/healthz")
+    assert health.status_code == 200 and health.get_json()["status"] == "ok"

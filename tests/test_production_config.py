@@ -64,6 +64,7 @@ def test_every_setting_comes_from_the_environment(environment, tmp_path):
         SMTP_URL="smtp+starttls://kb:pw@mail.example.it:587",
         MAIL_SENDER="Supporto <supporto@example.it>",
         MAIL_DEPARTMENTS="helpdesk=noc@example.it",
+        MAIL_MAX_PERMANENT_FAILURES="3",
         KB_SITE_URL="https://kb.example.it/",
         TICKET_ID_PREFIX="RUB",
         SEARCH_TOKEN_MAX_AGE="600",
@@ -79,7 +80,7 @@ def test_every_setting_comes_from_the_environment(environment, tmp_path):
     assert app.instance_path == str(tmp_path / "instance")
     assert settings.database_url == f"sqlite:///{tmp_path / 'altrove.sqlite3'}" and (tmp_path / "altrove.sqlite3").exists()
     assert settings.smtp_url.startswith("smtp+starttls://") and settings.mail_sender == "Supporto <supporto@example.it>"
-    assert settings.department_addresses["helpdesk"] == "noc@example.it"
+    assert settings.department_addresses["helpdesk"] == "noc@example.it" and settings.mail_max_permanent_failures == 3
     assert settings.index_dir == tmp_path / "kb-index" and settings.site_url == "https://kb.example.it/"
     assert (settings.ticket_id_prefix, settings.token_max_age, settings.trusted_proxies) == ("RUB", 600, 1)
     assert settings.rate_limits == {"RATELIMIT_SEARCH": "5/minute", "RATELIMIT_API": "50/minute", "RATELIMIT_SUBMIT": "1/minute"}
