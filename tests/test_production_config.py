@@ -147,3 +147,21 @@ def test_healthz_fails_when_the_index_is_missing(tmp_path):
     assert body["database"]["ok"] is True
     assert app.config["SECRET_KEY"] not in response.get_data(as_text=True)
     app.extensions["intake.db"].dispose()
+
+
+def test_the_deploy_environment_example_is_a_valid_configuration(tmp_path):
+    """deploy/intake.env.example, as systemd reads it (comments skipped, quotes removed), with
+    the key filled in and the commented defaults switched on: every name known, every value valid."""
+    from intake.settings import config_from_environment, load_settings
+
+    values = {}
+    for line in (ROOT / "deploy" / "intake.env.example").read_text(encoding="utf-8").splitlines():
+        line = line.removeprefix("#") if re.match(r"#[A-Z_]+=", line) else line
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value.strip('"')
+    assert set(values) <= {variable.name for variable in ENVIRONMENT}
+    values["SECRET_KEY"] = SECRET
+    settings = load_settings(config_from_environment(values), tmp_path)
+    assert settings.rate_limits["RATELIMIT_SEARCH"] == "30 per minute;300 per hour"
+    assert settings.mail_max_permanent_failures == 5 and settings.trusted_proxies == 1
