@@ -248,15 +248,18 @@ def parse_departments(value: Mapping[str, str] | str | None) -> dict[str, str]:
     return result
 
 
-def validate_max_permanent_failures(value: Any) -> int:
-    # An int from Flask config, or a string of digits from the environment.
+def _whole_number(value: Any) -> int | None:
+    """An int from Flask config, or a string of digits from the environment; None otherwise."""
     if isinstance(value, int) and not isinstance(value, bool):
-        count = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        count = int(value.strip())
-    else:
-        count = 0
-    if count <= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def validate_max_permanent_failures(value: Any) -> int:
+    count = _whole_number(value)
+    if count is None or count <= 0:
         raise ConfigError(
             f"MAIL_MAX_PERMANENT_FAILURES: expected a whole number above 0 but received: {value!r} "
             f"(the default is {DEFAULT_MAX_PERMANENT_FAILURES}: an e-mail the SMTP server refuses with a 5xx reply "
@@ -275,14 +278,8 @@ def validate_prefix(prefix: str) -> str:
 
 
 def validate_max_age(value: Any) -> int:
-    # An int from Flask config, or a string of digits from the environment.
-    if isinstance(value, int) and not isinstance(value, bool):
-        seconds = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        seconds = int(value.strip())
-    else:
-        seconds = 0
-    if seconds <= 0:
+    seconds = _whole_number(value)
+    if seconds is None or seconds <= 0:
         raise ConfigError(
             f"SEARCH_TOKEN_MAX_AGE: expected a whole number of seconds above 0 but received: {value!r} "
             f"(the default is {DEFAULT_TOKEN_MAX_AGE}, i.e. 2 hours)"
