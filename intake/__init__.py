@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
     from flask import Flask
 
     from .attachments import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, DEFAULT_MAX_TOTAL_BYTES, MB
-    from .settings import DEFAULT_INDEX_DIR, DEFAULT_SITE_URL, config_from_environment, load_settings
+    from .settings import DEFAULT_INDEX_DIR, DEFAULT_SITE_URL, app_settings, config_from_environment
 
     # A test's configuration is the whole story: the environment of the test run is ignored.
     source = config_from_environment() if test_config is None else dict(test_config)
@@ -67,8 +67,7 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.config.from_mapping(given)
-    settings = load_settings(app.config, app.instance_path)  # ConfigError: one line per problem
-    app.extensions["intake.settings"] = settings
+    settings = app_settings(app)  # ConfigError: one line per problem
     app.config["DEBUG"] = settings.debug
     if not app.config.get("SECRET_KEY"):  # development only: load_settings refuses it otherwise
         import secrets

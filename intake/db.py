@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from .settings import ConfigError
+from .settings import ConfigError, app_settings
 
 UTC = dt.timezone.utc
 PG_CONNECT_TIMEOUT_S = 5
@@ -268,10 +268,7 @@ def init_app(app) -> Database:
 
     Views use :func:`get_session`; the database is ``app.extensions["intake.db"]``.
     """
-    from .settings import load_settings
-
-    settings = app.extensions.get("intake.settings") or load_settings(app.config, app.instance_path)
-    app.extensions["intake.settings"] = settings
+    settings = app_settings(app)
     database = Database(settings.database_url)
     database.upgrade()
     app.extensions["intake.db"] = database

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from .settings import DEFAULT_TOKEN_MAX_AGE, ConfigError
+from .settings import DEFAULT_TOKEN_MAX_AGE, ConfigError, app_settings
 
 SALT = "intake.search-gate.v1"
 MAX_QUERY_CHARS = 500  # the token travels in a hidden field: keep it small
@@ -178,10 +178,7 @@ def italian_duration(seconds: int) -> str:
 
 def init_app(app) -> SearchGate:
     """Create the app's gate from ``SECRET_KEY`` and ``SEARCH_TOKEN_MAX_AGE``."""
-    from .settings import load_settings
-
-    settings = app.extensions.get("intake.settings") or load_settings(app.config, app.instance_path)
-    app.extensions["intake.settings"] = settings
+    settings = app_settings(app)
     gate = SearchGate(app.config.get("SECRET_KEY"), max_age=settings.token_max_age)
     app.extensions["intake.gate"] = gate
     return gate

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
-from .settings import ConfigError
+from .settings import ConfigError, app_settings
 
 if TYPE_CHECKING:
     from .store import Submission, Upload
@@ -224,11 +224,9 @@ def init_app(app) -> MailSettings:
     ``intake.db.init_app`` first when the background sender is on.
     """
     from .outbox import SenderThread
-    from .settings import load_settings
     from .transports import transport_from_url
 
-    settings = app.extensions.get("intake.settings") or load_settings(app.config, app.instance_path)
-    app.extensions["intake.settings"] = settings
+    settings = app_settings(app)
     mail_settings = MailSettings(settings.mail_sender, settings.department_addresses)
     transport = transport_from_url(settings.smtp_url, settings.mail_dir)
     app.extensions["intake.mail"] = mail_settings

@@ -210,6 +210,18 @@ def load_settings(config: Mapping[str, Any], instance_path: str | Path) -> Backe
     )
 
 
+def app_settings(app) -> BackendSettings:
+    """``app``'s validated settings: those ``create_app`` loaded, else loaded now and kept.
+
+    Lets each ``init_app`` (database, gate, mail) also run on a bare Flask app, while the
+    configuration is still validated only once per app.
+    """
+    settings = app.extensions.get("intake.settings")
+    if settings is None:
+        settings = app.extensions["intake.settings"] = load_settings(app.config, app.instance_path)
+    return settings
+
+
 def _address(name: str, value: str, parse) -> None:
     try:
         parse(value)
