@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
     from flask import Flask
 
     from .attachments import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, DEFAULT_MAX_TOTAL_BYTES, MB
-    from .settings import DEFAULT_INDEX_DIR, DEFAULT_SITE_URL, app_settings, config_from_environment
+    from .settings import app_settings, config_from_environment
 
     # A test's configuration is the whole story: the environment of the test run is ignored.
     source = config_from_environment() if test_config is None else dict(test_config)
@@ -45,11 +45,6 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
     app.config.from_mapping(
         DEBUG=False,  # only FLASK_DEBUG=1 (kb serve, make run) turns development mode on
         FORMS_DIR=str(DEFAULT_FORMS_DIR),
-        KB_INDEX_DIR=DEFAULT_INDEX_DIR,
-        # Where the static knowledge base lives, for the links back to it: a path from the
-        # host's root when both are served together (`make run`), else the site's absolute
-        # URL, whose origin is then the only one allowed to call GET /api/cerca (CORS).
-        KB_SITE_URL=DEFAULT_SITE_URL,
         ATTACHMENT_MAX_BYTES=DEFAULT_MAX_BYTES,
         ATTACHMENTS_MAX_TOTAL_BYTES=DEFAULT_MAX_TOTAL_BYTES,
         ATTACHMENTS_MAX_COUNT=DEFAULT_MAX_COUNT,
@@ -68,7 +63,9 @@ def create_app(test_config: dict | None = None, overrides: Mapping[str, Any] | N
     )
     app.config.from_mapping(given)
     settings = app_settings(app)  # ConfigError: one line per problem
-    app.config["DEBUG"] = settings.debug
+    # The checked values (defaults included, see intake.settings) for whatever reads them
+    # from the config: the searcher, the links back to the site, CORS, the templates.
+    app.config.update(DEBUG=settings.debug, KB_INDEX_DIR=str(settings.index_dir), KB_SITE_URL=settings.site_url)
     if not app.config.get("SECRET_KEY"):  # development only: load_settings refuses it otherwise
         import secrets
 
