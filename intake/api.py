@@ -22,7 +22,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
-MAX_QUERY_CHARS = 200
 RESULT_FIELDS = ("title", "url", "slug", "summary", "snippet", "score")
 
 
@@ -33,7 +32,7 @@ def search():
     ``url`` is relative to the site root; ``snippet`` is escaped HTML whose only markup is
     ``<mark>``. 503 with no results while the index cannot be read.
     """
-    query = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    query = request.args.get("q", "")[: kb.MAX_QUERY_CHARS]
     limit = min(max(request.args.get("limit", DEFAULT_LIMIT, type=int), 1), MAX_LIMIT)
     status = 200
     try:

@@ -30,7 +30,7 @@ from . import analytics, gate, kb, protection
 from .db import get_session
 from .forms import request_type, request_types
 from .gate import GateError
-from .kb import Hit, IndexUnavailable
+from .kb import MAX_QUERY_CHARS, Hit, IndexUnavailable
 
 bp = Blueprint("flow", __name__)
 
@@ -38,7 +38,6 @@ RESULTS_SHOWN = 5
 #: The request type of the token the results page signs: none chosen yet, so no form takes it.
 UNBOUND = ""
 DEFAULT_TYPE = "generico"
-MAX_QUERY_CHARS = 200  # as kb_build.search: nobody describes a problem in more words
 EMPTY_QUERY_MESSAGE = (
     "Scrivi in poche parole che cosa non funziona, ad esempio «la posta non arriva» "
     "o «il sito è lento»."

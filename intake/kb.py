@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import current_app
 
-from kb_build.search import Hit, IndexUnavailable, Searcher
+from kb_build.search import MAX_QUERY_CHARS, Hit, IndexUnavailable, Searcher
 
-__all__ = ["Hit", "IndexUnavailable", "article", "init_app", "search", "site_link"]
+__all__ = ["MAX_QUERY_CHARS", "Hit", "IndexUnavailable", "article", "init_app", "search", "site_link"]
 
 
 _searchers: dict[str, Searcher] = {}
