@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
+from .attachments import human_size
 from .settings import ConfigError, app_settings
 
 if TYPE_CHECKING:
@@ -86,14 +87,6 @@ def italian_datetime(moment: dt.datetime) -> str:
     """``mercoledì 26 novembre 2025, 10:32`` in Italian time."""
     local = moment.astimezone(ROME)
     return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} byte"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB".replace(".", ",")
-    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
 
 
 def format_answers(answers: Sequence) -> str:
