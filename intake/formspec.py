@@ -47,7 +47,7 @@ TEXT_TYPES = {"text", "textarea", "email", "emails", "domain"}
 
 # Validators a definition may name, the field types they apply to and their options.
 VALIDATORS = {
-    "length": ({"text", "textarea", "email", "emails", "domain"}, {"min", "max", "message"}),
+    "length": (TEXT_TYPES, {"min", "max", "message"}),
     "specific_subject": ({"text"}, {"message"}),
     "date_range": ({"date", "datetime"}, {"min_days", "max_days", "message"}),
     "range": ({"number"}, {"min", "max", "message"}),
