@@ -112,8 +112,7 @@ class Required(DataRequired):
     """
 
     def __call__(self, form, field):
-        typed = any(str(value).strip() for value in field.raw_data or [])
-        if field.process_errors and typed:
+        if field.process_errors and typed(field):
             raise StopValidation()  # the field already holds its Italian parse error
         super().__call__(form, field)
 
