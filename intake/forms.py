@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Stop
 
 from . import extras, store
 from .attachments import ACCEPT_ATTRIBUTE, Attachment, chosen_files
-from .formspec import CHOICE_TYPES, Deflection, FieldSpec, FormDefinition, FormDefinitionError, load_definitions
+from .formspec import Deflection, FieldSpec, FormDefinition, FormDefinitionError, load_definitions
 from .validators import Attachments, DateRange, Domain, EmailAddress, EmailList, SpecificSubject, split_list
 
 PLACEHOLDER_CHOICE = "— Scegli —"
@@ -45,7 +45,7 @@ INVALID_MESSAGES = {
 
 def required_message(spec: FieldSpec) -> str:
     """The default Italian message for a required field left empty."""
-    if spec.type in CHOICE_TYPES or spec.type == "priority":
+    if spec.is_choice:
         return f"Scegli una risposta per «{spec.label}»."
     if spec.type == "checkbox":
         return f"Seleziona la casella «{spec.label}»."
@@ -112,8 +112,7 @@ class Required(DataRequired):
     """
 
     def __call__(self, form, field):
-        typed = any(str(value).strip() for value in field.raw_data or [])
-        if field.process_errors and typed:
+        if field.process_errors and typed(field):
             raise StopValidation()  # the field already holds its Italian parse error
         super().__call__(form, field)
 
@@ -304,7 +303,7 @@ class Submission:
 
 def display_value(spec: FieldSpec, value) -> str:
     """How an answer reads in the summary and in the ticket (Italian formats)."""
-    if spec.type in CHOICE_TYPES or spec.type == "priority":
+    if spec.is_choice:
         return spec.choice_label(value)
     if spec.type == "checkbox":
         return "Sì" if value else "No"

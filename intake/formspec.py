@@ -47,7 +47,7 @@ TEXT_TYPES = {"text", "textarea", "email", "emails", "domain"}
 
 # Validators a definition may name, the field types they apply to and their options.
 VALIDATORS = {
-    "length": ({"text", "textarea", "email", "emails", "domain"}, {"min", "max", "message"}),
+    "length": (TEXT_TYPES, {"min", "max", "message"}),
     "specific_subject": ({"text"}, {"message"}),
     "date_range": ({"date", "datetime"}, {"min_days", "max_days", "message"}),
     "range": ({"number"}, {"min", "max", "message"}),
@@ -131,6 +131,11 @@ class FieldSpec:
     max_items: int = 20
     line: int = 0
     show_if_line: int = field(default=0, compare=False, repr=False)
+
+    @property
+    def is_choice(self) -> bool:
+        """Select, radio or priority: the answer is one of ``choices``."""
+        return self.type in CHOICE_TYPES or self.type == "priority"
 
     def choice_label(self, value) -> str:
         for choice in self.choices:
@@ -668,7 +673,7 @@ def _condition_problem(condition: Condition, by_name, position: dict[str, int], 
             f"names '{condition.field}', which is not a field of this form "
             f"(fields: {', '.join(f.name for f in fields)})"
         )
-    if target.type not in CHOICE_TYPES | {"priority"}:
+    if not target.is_choice:
         return f"names '{condition.field}', a field of type '{target.type}': only select and radio fields can control others"
     if here is not None and position[condition.field] >= here:
         return f"names '{condition.field}', which is not above this field: move '{condition.field}' before it (the customer answers from the top)"

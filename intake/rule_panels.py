@@ -151,15 +151,16 @@ def timeline_problems(values: Values) -> dict[str, str]:
     return {"data_switch": problem} if problem else {}
 
 
+def _capitalised(text: str) -> str:
+    """The first letter upper-case, the rest as it is (``str.capitalize`` would lower it)."""
+    return text[:1].upper() + text[1:]
+
+
 def _step_label(step) -> str:
     if step.day is None:
-        return step.when_text[:1].upper() + step.when_text[1:]
+        return _capitalised(step.when_text)
     code = "X" if step.offset == 0 else f"X+{step.offset}"
     return f"{'Entro il giorno' if step.by else 'Giorno'} {code}: {format_date(step.day)}"
-
-
-def _tag(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 @register(
@@ -188,7 +189,7 @@ def timeline(values: Values) -> Panel | None:
     result: MigrationTimeline = migration_timeline(notice, plan if known else "basic", switch)
     rows = []
     for step in result.steps:
-        tag = SWITCH_EITHER if step.key == "switch" and not known else _tag(step.actor_text)
+        tag = SWITCH_EITHER if step.key == "switch" and not known else _capitalised(step.actor_text)
         rows.append(Row(_step_label(step), step.text, tag=tag))
     notes = list(result.notes)
     data = result.to_dict()
@@ -231,7 +232,7 @@ def available_plans(values: Values) -> Panel | None:
     answers = [check_plan(plan, server, system) for plan in PLANS]
     fitting = eligible_plans(server, system)
     rows = [Row("Disponibili per questo server", ", ".join(PLANS[p] for p in fitting), strong=True)]
-    rows += [Row(_tag(PLANS[a.plan]), a.reason, tag="Disponibile" if a.eligible else "Non disponibile") for a in answers]
+    rows += [Row(_capitalised(PLANS[a.plan]), a.reason, tag="Disponibile" if a.eligible else "Non disponibile") for a in answers]
     requested = values.get("piano_richiesto")
     refused = next((a for a in answers if a.plan == requested and not a.eligible), None)
     return Panel(

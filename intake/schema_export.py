@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .attachments import BINARY_TYPES, DEFAULT_MAX_BYTES
-from .formspec import CHOICE_TYPES, FieldSpec, FormDefinition
+from .formspec import FieldSpec, FormDefinition
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -23,7 +23,7 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {"title": spec.label}
     if spec.help:
         schema["description"] = spec.help
-    if spec.type in CHOICE_TYPES or spec.type == "priority":
+    if spec.is_choice:
         schema["type"] = "string"
         schema["oneOf"] = [{"const": c.value, "title": c.label} for c in spec.choices]
     elif spec.type == "checkbox":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import email_validator
 import idna
@@ -17,9 +16,9 @@ from flask import current_app
 from wtforms.validators import ValidationError
 
 from . import attachments as attachments_module
+from .rules import ROME
 from .subjects import subject_problem
 
-ROME = ZoneInfo("Europe/Rome")
 # What separates several names in one box: commas, semicolons, spaces, new lines.
 LIST_SEPARATORS = re.compile(r"[\s,;]+")
 LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

@@ -66,20 +66,23 @@
     return "";
   }
 
+  // Add or remove ``id`` among the ids of ``element``'s aria-describedby, keeping the others.
+  function setDescribed(element, id, present) {
+    var ids = (element.getAttribute("aria-describedby") || "").split(" ").filter(function (item) {
+      return item && item !== id;
+    });
+    if (present) { ids.push(id); }
+    if (ids.length) { element.setAttribute("aria-describedby", ids.join(" ")); }
+    else { element.removeAttribute("aria-describedby"); }
+  }
+
   function showFileProblem(input, message) {
     var box = document.getElementById(input.id + "-check");
     if (!box) { return; }
-    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
-      return id && id !== box.id;
-    });
     box.textContent = message;
     box.hidden = !message;
-    if (message) {
-      described.push(box.id);
-      input.setAttribute("aria-invalid", "true");
-    }
-    if (described.length) { input.setAttribute("aria-describedby", described.join(" ")); }
-    else { input.removeAttribute("aria-describedby"); }
+    if (message) { input.setAttribute("aria-invalid", "true"); }
+    setDescribed(input, box.id, Boolean(message));
   }
 
   function setupFiles(form) {
@@ -114,15 +117,6 @@
   function describedElement(block, controls) {
     var group = block.querySelector("fieldset.choices");
     return group || controls[0];
-  }
-
-  function setDescribed(element, id, present) {
-    var ids = (element.getAttribute("aria-describedby") || "").split(" ").filter(function (item) {
-      return item && item !== id;
-    });
-    if (present) { ids.push(id); }
-    if (ids.length) { element.setAttribute("aria-describedby", ids.join(" ")); }
-    else { element.removeAttribute("aria-describedby"); }
   }
 
   // Show (or clear) the server's message next to field ``name``, as the page itself does.
