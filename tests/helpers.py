@@ -116,6 +116,16 @@ SITE_PREFIX = "/kb/"  # where serve_directory() publishes them on 127.0.0.1
 INTAKE_URL = "/richiesta/"  # extra.intake_url's default in mkdocs.yml: a separate app
 
 
+def build_environment(**env: str) -> dict[str, str]:
+    """The environment of a build subprocess: this one without its KB_* variables (``env``
+    sets those the test wants), and without Material's end-of-life banner."""
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    environment.update(env, NO_MKDOCS_2_WARNING="1")
+    return environment
+
+
 def mkdocs_build(site_dir: Path, config_file: Path = ROOT / "mkdocs.yml", **env: str) -> None:
     """``mkdocs build --strict`` of ``config_file`` into ``site_dir``; ``env`` sets KB_* variables.
 
@@ -123,15 +133,12 @@ def mkdocs_build(site_dir: Path, config_file: Path = ROOT / "mkdocs.yml", **env:
     it is loaded, and the git-date plugin forks a process pool, which is best kept away from
     the threads of the test process.
     """
-    import os
     import subprocess
     import sys
 
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    environment.update(env, NO_MKDOCS_2_WARNING="1")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(config_file), "-d", str(site_dir)],
-        env=environment,
+        env=build_environment(**env),
         capture_output=True,
         text=True,
         timeout=300,

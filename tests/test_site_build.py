@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .helpers import ROOT, make_project
+from .helpers import ROOT, build_environment, make_project
 
 KB = Path(sys.executable).parent / "kb"
 EMAIL_ARTICLE = Path("docs/email/come-richiedere-assistenza-servizi-email.md")
@@ -38,10 +38,8 @@ Apri Outlook e aggiungi un nuovo account di posta.
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    environment["NO_MKDOCS_2_WARNING"] = "1"
     return subprocess.run(
-        [str(KB), *args], cwd=project, env=environment, capture_output=True, text=True, timeout=300
+        [str(KB), *args], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=300
     )
 
 
