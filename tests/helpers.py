@@ -205,6 +205,29 @@ def make_project(target: Path) -> Path:
     return target
 
 
+# An article a writer adds to a project copy: one word ("zebrati") no other article uses.
+NEW_ARTICLE = """---
+title: Rinnovo dei certificati zebrati
+summary: Un articolo nuovo con una parola che nessun altro usa.
+category: assistenza
+---
+
+I certificati zebrati si rinnovano da soli.
+"""
+
+
+def snapshot(site: Path) -> dict[str, str]:
+    """Every file of a built site with the SHA-256 of its content."""
+    import hashlib
+
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()}
+
+
+def leftovers(project: Path) -> list[str]:
+    """Temporary or staged folders a build may leave next to site/ and the index."""
+    return sorted(p.name for folder in (project, project / "build") for p in folder.iterdir() if p.name.startswith("."))
+
+
 # ---------------------------------------------------------------------------
 # The intake's search step (issue 6): every form is reached through it.
 

@@ -14,18 +14,10 @@ import pytest
 
 from kb_build.search import Searcher
 
-from .helpers import build_environment, make_project
+from .helpers import NEW_ARTICLE, build_environment, make_project
 
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 EMAIL = "come-richiedere-assistenza-servizi-email"
-NEW_ARTICLE = """---
-title: Rinnovo dei certificati zebrati
-summary: Un articolo nuovo con una parola che nessun altro usa.
-category: assistenza
----
-
-I certificati zebrati si rinnovano da soli.
-"""
 
 
 def slugs(searcher: Searcher, query: str) -> list[str]:

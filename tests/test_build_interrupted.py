@@ -3,7 +3,6 @@ published site and index usable, and the next build cleans up after it (issue 8)
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -18,21 +17,13 @@ from kb_build.plugin import PARALLEL_MIN_ARTICLES
 from kb_build.search import Searcher
 
 from .bench.synth import generate
-from .helpers import build_environment, make_project
+from .helpers import build_environment, leftovers, make_project, snapshot
 
 KB = Path(sys.executable).parent / "kb"
 EMAIL = "come-richiedere-assistenza-servizi-email"
 # Enough articles for the index to be written by its own process, and for both writes to
 # take a few seconds: time to kill the build in the middle of them.
 SYNTHETIC_ARTICLES = max(400, PARALLEL_MIN_ARTICLES)
-
-
-def snapshot(site: Path) -> dict[str, str]:
-    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()}
-
-
-def leftovers(project: Path) -> list[str]:
-    return sorted(p.name for folder in (project, project / "build") for p in folder.iterdir() if p.name.startswith("."))
 
 
 def index_processes(project: Path) -> list[int]:

@@ -4,7 +4,6 @@ and leave the published site as it was; dates come from git and never break a bu
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -15,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .helpers import ROOT, build_environment, make_project
+from .helpers import ROOT, build_environment, make_project, snapshot
 
 KB = Path(sys.executable).parent / "kb"
 EMAIL_ARTICLE = Path("docs/email/come-richiedere-assistenza-servizi-email.md")
@@ -41,12 +40,6 @@ def run(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(KB), *args], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=300
     )
-
-
-def snapshot(site: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()
-    }
 
 
 def updated(page: Path) -> str:
