@@ -229,6 +229,36 @@ def leftovers(project: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
+# What the intake stored, read back from its database.
+
+
+def count(app, model, **where) -> int:
+    """Rows of ``model`` in ``app``'s database (those whose columns equal ``where``)."""
+    from sqlalchemy import func, select
+
+    with app.extensions["intake.db"].session() as session:
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return session.scalar(query)
+
+
+def stored(app) -> dict[str, int]:
+    """What a sent form leaves behind: tickets, attachments, outbox e-mails, "ticket" events."""
+    from sqlalchemy import func, select
+
+    from intake.db import Attachment, Event, OutboxMessage, Ticket
+
+    with app.extensions["intake.db"].session() as session:
+        counts = {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in (Ticket, Attachment, OutboxMessage)}
+        counts["ticket events"] = session.scalar(select(func.count()).select_from(Event).where(Event.kind == "ticket"))
+    return counts
+
+
+NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}  # stored() of a refused form
+
+
+# ---------------------------------------------------------------------------
 # The intake's search step (issue 6): every form is reached through it.
 
 SEARCH_RECORD = r'name="ricerca" value="([^"]+)"'

@@ -12,13 +12,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from intake import DEFAULT_FORMS_DIR
 from intake.db import Event, OutboxMessage, Ticket
 from intake.formspec import load_definitions
 
 from .conftest import customer_app, intake_test_config
+from .helpers import count
 from .intake_data import error_ids, valid_data
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
@@ -33,11 +34,6 @@ def events(app, kind: str | None = None) -> list[Event]:
         if kind:
             query = query.where(Event.kind == kind)
         return list(session.scalars(query))
-
-
-def count(app, model) -> int:
-    with app.extensions["intake.db"].session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def result_slugs(page: str) -> list[str]:

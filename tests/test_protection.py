@@ -11,7 +11,6 @@ import time
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import encode_multipart
-from sqlalchemy import func, select
 
 from intake import DEFAULT_FORMS_DIR
 from intake.db import Event, OutboxMessage, Ticket
@@ -19,6 +18,7 @@ from intake.formspec import load_definitions
 from intake.protection import CONTENT_SECURITY_POLICY
 
 from .conftest import customer_app, intake_test_config
+from .helpers import count
 from .intake_data import valid_data
 from .mailserver import free_port
 
@@ -30,14 +30,6 @@ REQUIRED_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-
-
-def count(app, model, **where) -> int:
-    with app.extensions["intake.db"].session() as session:
-        query = select(func.count()).select_from(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return session.scalar(query)
 
 
 def post_multipart_bytes(client, path: str, data: dict):
