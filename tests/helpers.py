@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -261,7 +263,14 @@ NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}  # s
 # ---------------------------------------------------------------------------
 # The intake's search step (issue 6): every form is reached through it.
 
-SEARCH_RECORD = r'name="ricerca" value="([^"]+)"'
+SEARCH_RECORD = re.compile(r'name="ricerca" value="([^"]+)"')  # the search step's record, for /apri
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A urllib handler that leaves redirects to the caller (raised as HTTPError 3xx)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def form_url(intake_url: str, tipo: str, query: str = "la posta non arriva") -> str:
@@ -270,18 +279,12 @@ def form_url(intake_url: str, tipo: str, query: str = "la posta non arriva") -> 
     Fetched over HTTP as a browser would: ``GET /?q=...``, then "Continua con la richiesta"
     for ``tipo`` (``GET /apri``), whose redirect is the form's address.
     """
-    import re
     import urllib.error
-    import urllib.request
     from urllib.parse import urlencode, urljoin
 
     base = intake_url.rstrip("/") + "/"
     with urllib.request.urlopen(base + "?" + urlencode({"q": query}), timeout=30) as response:
-        record = re.search(SEARCH_RECORD, response.read().decode("utf-8")).group(1)
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
+        record = SEARCH_RECORD.search(response.read().decode("utf-8")).group(1)
 
     try:
         urllib.request.build_opener(NoRedirect).open(base + "apri?" + urlencode({"ricerca": record, "tipo": tipo}), timeout=30)

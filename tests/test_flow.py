@@ -19,13 +19,12 @@ from intake.db import Event, OutboxMessage, Ticket
 from intake.formspec import load_definitions
 
 from .conftest import customer_app, intake_test_config
-from .helpers import count
+from .helpers import SEARCH_RECORD, count
 from .intake_data import error_ids, valid_data
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
 MIGRATION_ARTICLE = "migrazione-programmata-server-dedicati"
 EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
-RECORD = re.compile(r'name="ricerca" value="([^"]+)"')
 
 
 def events(app, kind: str | None = None) -> list[Event]:
@@ -52,7 +51,7 @@ def search(client, query: str, **params) -> str:
 
 def open_form(client, page: str, tipo: str):
     """Choose ``tipo`` under the results of ``page`` ("Continua con la richiesta")."""
-    record = RECORD.search(page).group(1)
+    record = SEARCH_RECORD.search(page).group(1)
     response = client.get("/apri", query_string={"ricerca": record, "tipo": tipo})
     assert response.status_code == 303
     return response
@@ -93,7 +92,7 @@ def test_an_empty_description_is_asked_again_without_searching(client, app):
     page = search(client, "   ")
     assert "Scrivi in poche parole che cosa non funziona" in page
     assert 'aria-invalid="true" aria-describedby="q-error"' in page
-    assert not RECORD.search(page)
+    assert not SEARCH_RECORD.search(page)
     assert events(app) == []
 
 
