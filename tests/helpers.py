@@ -72,6 +72,21 @@ def describe_violations(violations: list[dict]) -> str:
     )
 
 
+def assert_accessible(page) -> None:
+    """axe-core finds no serious or critical violation on the current page."""
+    violations = run_axe(page)
+    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
+
+
+PHONE = {"width": 375, "height": 812}  # a phone's viewport
+
+
+def assert_fits_a_phone(page) -> None:
+    """The page scrolls only vertically: nothing wider than the window."""
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url}: {widths}"
+
+
 @contextmanager
 def serve_app(app):
     """Run a WSGI ``app`` on 127.0.0.1 (random port) with a real threaded server.

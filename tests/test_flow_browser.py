@@ -33,7 +33,7 @@ from intake.validators import today
 from kb_build.cli import cli
 
 from .conftest import intake_test_config
-from .helpers import BUILTIN_RESULTS, INTAKE_RESULTS, ROOT, describe_violations, run_axe, search_results, serve_app
+from .helpers import BUILTIN_RESULTS, INTAKE_RESULTS, ROOT, assert_accessible, assert_fits_a_phone, search_results, serve_app
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
 EMAIL_TITLE = "come richiedere assistenza per i servizi email"
@@ -75,16 +75,6 @@ def together(built_site, kb_index, tmp_path):
         yield Together(base, app, Path(config["INSTANCE_PATH"]))
     app.extensions["intake.sender"].stop()
     app.extensions["intake.db"].dispose()
-
-
-def assert_accessible(page):
-    violations = run_axe(page)
-    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
-
-
-def assert_fits_a_phone(page):
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url}: {widths}"
 
 
 def describe(page, text: str) -> None:
