@@ -275,6 +275,17 @@ def stored(app) -> dict[str, int]:
 NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}  # stored() of a refused form
 
 
+def wait_for_files(folder: Path, count: int, timeout: float = 20.0) -> list[Path]:
+    """The e-mails the file transport wrote to ``folder`` (``*.eml``), once there are ``count``
+    of them or ``timeout`` seconds have passed: the background sender writes them later."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob("*.eml"))) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return sorted(folder.glob("*.eml"))
+
+
 # ---------------------------------------------------------------------------
 # The intake's search step (issue 6): every form is reached through it.
 
