@@ -13,16 +13,14 @@ import io
 import pytest
 from sqlalchemy import create_engine
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 
 from .conftest import customer_app, intake_test_config
 from .helpers import NOTHING, stored
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 from .postgres import fresh_schema, postgres_instance
 from .samples import pdf_bytes
 
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 SUBJECT = "La casella info@rossi.it non riceve più nulla da stamattina"
 DOWN_MESSAGE = "Non è stato possibile registrare la richiesta per un problema temporaneo del servizio"
 

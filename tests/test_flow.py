@@ -14,17 +14,15 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import DEFAULT_FORMS_DIR
 from intake.db import Event, OutboxMessage, Ticket
-from intake.formspec import load_definitions
 
 from .conftest import customer_app, intake_test_config
 from .helpers import SEARCH_RECORD, count
-from .intake_data import error_ids, valid_data
+from .intake_data import DEFINITIONS, error_ids, valid_data
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
 MIGRATION_ARTICLE = "migrazione-programmata-server-dedicati"
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 
 
 def events(app, kind: str | None = None) -> list[Event]:
@@ -190,7 +188,7 @@ def test_another_type_than_the_suggested_one_gets_its_own_valid_token(client, ap
     assert checked_type(page) == "email"
     location = open_form(client, page, "commerciale").location
     assert location.startswith("/modulo/commerciale?token=")
-    data = valid_data(load_definitions(DEFAULT_FORMS_DIR)["commerciale"])
+    data = valid_data(DEFINITIONS["commerciale"])
     token = parse_qs(urlsplit(location).query)["token"][0]
     assert client.post("/modulo/commerciale", data=data | {"token": token}).status_code == 303
     with app.extensions["intake.db"].session() as session:
@@ -203,7 +201,7 @@ def test_one_search_opens_one_ticket_whatever_the_types_picked(client, app, data
     first = parse_qs(urlsplit(open_form(client, page, "email").location).query)["token"][0]
     second = parse_qs(urlsplit(open_form(client, page, "generico").location).query)["token"][0]
     assert client.post("/modulo/email", data=valid_data(EMAIL_FORM) | {"token": first}).status_code == 303
-    generico = valid_data(load_definitions(DEFAULT_FORMS_DIR)["generico"]) | {"token": second}
+    generico = valid_data(DEFINITIONS["generico"]) | {"token": second}
     response = client.post("/modulo/generico", data=generico)
     assert response.status_code == 403
     page = response.get_data(as_text=True)

@@ -17,18 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 
 from .gunicorn import intake_environment
 from .helpers import wait_for_files
 from .intake_client import assert_stored_with_their_emails, submit_all_at_once
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 
 KB = Path(sys.executable).with_name("kb")
 CUSTOMERS = 50
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 
 
 @pytest.fixture(scope="module")

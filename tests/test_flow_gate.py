@@ -16,14 +16,11 @@ import zlib
 import pytest
 from flask.testing import FlaskClient
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from intake.gate import SearchGate
 
 from .helpers import NOTHING, stored
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 SUBJECT = "Errore 550 inviando da info@example.it verso Gmail"
 
 

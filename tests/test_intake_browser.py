@@ -6,14 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from intake.validators import today
 
 from .helpers import PHONE, assert_accessible, assert_fits_a_phone, form_url
+from .intake_data import DEFINITIONS
 from .samples import pdf_bytes
 
-NAMES = list(load_definitions(DEFAULT_FORMS_DIR))
+NAMES = list(DEFINITIONS)
 
 
 @pytest.fixture

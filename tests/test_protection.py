@@ -12,17 +12,14 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import encode_multipart
 
-from intake import DEFAULT_FORMS_DIR
 from intake.db import Event, OutboxMessage, Ticket
-from intake.formspec import load_definitions
 from intake.protection import CONTENT_SECURITY_POLICY
 
 from .conftest import customer_app, intake_test_config
 from .helpers import count
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 EMAIL_FORM = DEFINITIONS["email"]
 ARTICLE = "come-richiedere-assistenza-servizi-email"
 REQUIRED_HEADERS = {
