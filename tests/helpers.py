@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import re
+import sys
 import threading
 import urllib.request
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+KB = Path(sys.executable).with_name("kb")  # the `kb` console script of the installed project
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +16,8 @@ from kb_build.plugin import PARALLEL_MIN_ARTICLES
 from kb_build.search import Searcher
 
 from .bench.synth import generate
-from .helpers import build_environment, leftovers, make_project, snapshot
+from .helpers import KB, build_environment, leftovers, make_project, snapshot
 
-KB = Path(sys.executable).parent / "kb"
 EMAIL = "come-richiedere-assistenza-servizi-email"
 # Enough articles for the index to be written by its own process, and for both writes to
 # take a few seconds: time to kill the build in the middle of them.

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 
 from .gunicorn import intake_environment
-from .helpers import wait_for_files
+from .helpers import KB, wait_for_files
 from .intake_client import assert_stored_with_their_emails, submit_all_at_once
 from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 
-KB = Path(sys.executable).with_name("kb")
 CUSTOMERS = 50
 EMAIL_FORM = DEFINITIONS["email"]
 

@@ -8,15 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .helpers import ROOT, build_environment, make_project, snapshot
+from .helpers import KB, ROOT, build_environment, make_project, snapshot
 
-KB = Path(sys.executable).parent / "kb"
 EMAIL_ARTICLE = Path("docs/email/come-richiedere-assistenza-servizi-email.md")
 REQUEST_TYPES = ("generico", "email", "commerciale", "extracontrattuale", "migrazione", "rubalo")
 ITALIAN_DATE = re.compile(
