@@ -35,6 +35,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
+def _serving(server):
+    """Run ``server`` (a socketserver bound to a free port) in a thread; yields its port."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def serve_directory(directory: Path, prefix: str = "/"):
     """Serve ``directory`` on 127.0.0.1 (random port) as a static host would, under ``prefix``.
 
@@ -49,14 +61,8 @@ def serve_directory(directory: Path, prefix: str = "/"):
             return super().translate_path("/" + path[len(prefix):])
 
     handler = functools.partial(Handler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        yield f"http://127.0.0.1:{port}{prefix}"
 
 
 def run_axe(page) -> list[dict]:
@@ -101,14 +107,8 @@ def serve_app(app):
         def log_request(self, *args, **kwargs):  # keep test output readable
             pass
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def run_vnu(paths: list[Path]) -> list[dict]:
