@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
+from .helpers import CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -272,7 +272,7 @@ def kb_articles():
 def phone_page(browser):
     """A page at a phone's viewport (375x812), with touch."""
     context = browser.new_context(
-        locale="it-IT", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+        locale="it-IT", viewport=PHONE, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     yield page

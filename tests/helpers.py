@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
+import sys
 import threading
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +24,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+KB = Path(sys.executable).with_name("kb")  # the `kb` console script of the installed project
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -28,6 +32,18 @@ VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep test output readable
         pass
+
+
+@contextmanager
+def _serving(server):
+    """Run ``server`` (a socketserver bound to a free port) in a thread; yields its port."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager
@@ -45,14 +61,8 @@ def serve_directory(directory: Path, prefix: str = "/"):
             return super().translate_path("/" + path[len(prefix):])
 
     handler = functools.partial(Handler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        yield f"http://127.0.0.1:{port}{prefix}"
 
 
 def run_axe(page) -> list[dict]:
@@ -70,6 +80,21 @@ def describe_violations(violations: list[dict]) -> str:
     )
 
 
+def assert_accessible(page) -> None:
+    """axe-core finds no serious or critical violation on the current page."""
+    violations = run_axe(page)
+    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
+
+
+PHONE = {"width": 375, "height": 812}  # a phone's viewport
+
+
+def assert_fits_a_phone(page) -> None:
+    """The page scrolls only vertically: nothing wider than the window."""
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url}: {widths}"
+
+
 @contextmanager
 def serve_app(app):
     """Run a WSGI ``app`` on 127.0.0.1 (random port) with a real threaded server.
@@ -82,14 +107,8 @@ def serve_app(app):
         def log_request(self, *args, **kwargs):  # keep test output readable
             pass
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def run_vnu(paths: list[Path]) -> list[dict]:
@@ -116,6 +135,16 @@ SITE_PREFIX = "/kb/"  # where serve_directory() publishes them on 127.0.0.1
 INTAKE_URL = "/richiesta/"  # extra.intake_url's default in mkdocs.yml: a separate app
 
 
+def build_environment(**env: str) -> dict[str, str]:
+    """The environment of a build subprocess: this one without its KB_* variables (``env``
+    sets those the test wants), and without Material's end-of-life banner."""
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    environment.update(env, NO_MKDOCS_2_WARNING="1")
+    return environment
+
+
 def mkdocs_build(site_dir: Path, config_file: Path = ROOT / "mkdocs.yml", **env: str) -> None:
     """``mkdocs build --strict`` of ``config_file`` into ``site_dir``; ``env`` sets KB_* variables.
 
@@ -123,15 +152,12 @@ def mkdocs_build(site_dir: Path, config_file: Path = ROOT / "mkdocs.yml", **env:
     it is loaded, and the git-date plugin forks a process pool, which is best kept away from
     the threads of the test process.
     """
-    import os
     import subprocess
     import sys
 
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    environment.update(env, NO_MKDOCS_2_WARNING="1")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(config_file), "-d", str(site_dir)],
-        env=environment,
+        env=build_environment(**env),
         capture_output=True,
         text=True,
         timeout=300,
@@ -198,10 +224,81 @@ def make_project(target: Path) -> Path:
     return target
 
 
+# An article a writer adds to a project copy: one word ("zebrati") no other article uses.
+NEW_ARTICLE = """---
+title: Rinnovo dei certificati zebrati
+summary: Un articolo nuovo con una parola che nessun altro usa.
+category: assistenza
+---
+
+I certificati zebrati si rinnovano da soli.
+"""
+
+
+def snapshot(site: Path) -> dict[str, str]:
+    """Every file of a built site with the SHA-256 of its content."""
+    import hashlib
+
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()}
+
+
+def leftovers(project: Path) -> list[str]:
+    """Temporary or staged folders a build may leave next to site/ and the index."""
+    return sorted(p.name for folder in (project, project / "build") for p in folder.iterdir() if p.name.startswith("."))
+
+
+# ---------------------------------------------------------------------------
+# What the intake stored, read back from its database.
+
+
+def count(app, model, **where) -> int:
+    """Rows of ``model`` in ``app``'s database (those whose columns equal ``where``)."""
+    from sqlalchemy import func, select
+
+    with app.extensions["intake.db"].session() as session:
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return session.scalar(query)
+
+
+def stored(app) -> dict[str, int]:
+    """What a sent form leaves behind: tickets, attachments, outbox e-mails, "ticket" events."""
+    from sqlalchemy import func, select
+
+    from intake.db import Attachment, Event, OutboxMessage, Ticket
+
+    with app.extensions["intake.db"].session() as session:
+        counts = {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in (Ticket, Attachment, OutboxMessage)}
+        counts["ticket events"] = session.scalar(select(func.count()).select_from(Event).where(Event.kind == "ticket"))
+    return counts
+
+
+NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}  # stored() of a refused form
+
+
+def wait_for_files(folder: Path, count: int, timeout: float = 20.0) -> list[Path]:
+    """The e-mails the file transport wrote to ``folder`` (``*.eml``), once there are ``count``
+    of them or ``timeout`` seconds have passed: the background sender writes them later."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob("*.eml"))) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return sorted(folder.glob("*.eml"))
+
+
 # ---------------------------------------------------------------------------
 # The intake's search step (issue 6): every form is reached through it.
 
-SEARCH_RECORD = r'name="ricerca" value="([^"]+)"'
+SEARCH_RECORD = re.compile(r'name="ricerca" value="([^"]+)"')  # the search step's record, for /apri
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A urllib handler that leaves redirects to the caller (raised as HTTPError 3xx)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def form_url(intake_url: str, tipo: str, query: str = "la posta non arriva") -> str:
@@ -210,18 +307,12 @@ def form_url(intake_url: str, tipo: str, query: str = "la posta non arriva") -> 
     Fetched over HTTP as a browser would: ``GET /?q=...``, then "Continua con la richiesta"
     for ``tipo`` (``GET /apri``), whose redirect is the form's address.
     """
-    import re
     import urllib.error
-    import urllib.request
     from urllib.parse import urlencode, urljoin
 
     base = intake_url.rstrip("/") + "/"
     with urllib.request.urlopen(base + "?" + urlencode({"q": query}), timeout=30) as response:
-        record = re.search(SEARCH_RECORD, response.read().decode("utf-8")).group(1)
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
+        record = SEARCH_RECORD.search(response.read().decode("utf-8")).group(1)
 
     try:
         urllib.request.build_opener(NoRedirect).open(base + "apri?" + urlencode({"ricerca": record, "tipo": tipo}), timeout=30)

@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask.testing import FlaskClient
 
+from .helpers import SEARCH_RECORD, NoRedirect
+
 FORM_PATH = re.compile(r"^/modulo/([a-z][a-z0-9-]*)$")
-RECORD = re.compile(r'name="ricerca" value="([^"]+)"')
 
 
 class CustomerClient(FlaskClient):
@@ -32,7 +33,7 @@ class CustomerClient(FlaskClient):
         """A fresh search token for form ``tipo``, as the search step gives it (None: no such form)."""
         page = self.get("/", query_string={"q": query or self.search_query})
         assert page.status_code == 200, page.status_code
-        record = RECORD.search(page.get_data(as_text=True))
+        record = SEARCH_RECORD.search(page.get_data(as_text=True))
         assert record, "the search step issued no search token"
         response = self.get("/apri", query_string={"ricerca": record.group(1), "tipo": tipo})
         assert response.status_code == 303, response.status_code
@@ -57,11 +58,6 @@ class CustomerClient(FlaskClient):
 # --- customers of a real server process (kb serve, gunicorn) -------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 class LiveCustomer:
     """One browser on a served intake (``intake_url`` like ``http://127.0.0.1:8000/richiesta``):
     its own cookie jar (session, CSRF token); searches, opens the e-mail form, sends it."""
@@ -72,7 +68,7 @@ class LiveCustomer:
         self.jar = CookieJar()
         cookies = urllib.request.HTTPCookieProcessor(self.jar)
         self.browse = urllib.request.build_opener(cookies)
-        self.post_only = urllib.request.build_opener(cookies, _NoRedirect)
+        self.post_only = urllib.request.build_opener(cookies, NoRedirect)
 
     def get(self, path: str) -> str:
         with self.browse.open(self.intake_url + path, timeout=60) as response:
@@ -81,7 +77,7 @@ class LiveCustomer:
     def open_form(self) -> dict:
         """Search, pick the e-mail form: the hidden fields the form carries."""
         results = self.get("/?" + urlencode({"q": "la posta non arriva"}))
-        record = RECORD.search(results).group(1)
+        record = SEARCH_RECORD.search(results).group(1)
         form = self.get("/apri?" + urlencode({"ricerca": record, "tipo": "email"}))
         return {
             "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1),

@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from intake.formspec import FormDefinition
+from intake import DEFAULT_FORMS_DIR
+from intake.formspec import FormDefinition, load_definitions
 from intake.validators import today
+
+# The request types of intake/forms/, read once for the whole test session (they are frozen).
+DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 
 SAMPLE_TEXT = {
     "oggetto": "Errore 550 inviando da info@example.it verso Gmail",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -13,6 +12,8 @@ from intake import db, gate, mail
 from intake.db import Ticket
 from intake.settings import ConfigError, load_settings
 from intake.store import create_ticket
+
+from .helpers import wait_for_files
 
 
 def test_defaults(tmp_path):
@@ -121,10 +122,7 @@ def test_init_app_wires_database_gate_and_mail_sender(app, make_submission, tmp_
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
 
     app.extensions["intake.sender"].wake()
-    deadline = time.monotonic() + 15
-    while len(list((instance / "mail").glob("*.eml"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    files = sorted((instance / "mail").glob("*.eml"))
+    files = wait_for_files(instance / "mail", 2, timeout=15)
     subjects = [message_from_bytes(f.read_bytes(), policy=policy.default)["Subject"] for f in files]
     assert len(subjects) == 2 and all(s.startswith(f"[{ticket.id}] ") for s in subjects)
 

@@ -14,18 +14,10 @@ import pytest
 
 from kb_build.search import Searcher
 
-from .helpers import make_project
+from .helpers import NEW_ARTICLE, build_environment, make_project
 
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 EMAIL = "come-richiedere-assistenza-servizi-email"
-NEW_ARTICLE = """---
-title: Rinnovo dei certificati zebrati
-summary: Un articolo nuovo con una parola che nessun altro usa.
-category: assistenza
----
-
-I certificati zebrati si rinnovano da soli.
-"""
 
 
 def slugs(searcher: Searcher, query: str) -> list[str]:
@@ -50,11 +42,9 @@ def served(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log_path = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env["NO_MKDOCS_2_WARNING"] = "1"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [str(MKDOCS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, env=env, stdout=log, stderr=log
+            [str(MKDOCS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, env=build_environment(), stdout=log, stderr=log
         )
         try:
             assert eventually(lambda: "Serving on" in log_path.read_text(), timeout=120), log_path.read_text()

@@ -12,17 +12,9 @@ from kb_build.cli import cli
 from kb_build.plugin import KBPlugin
 from kb_build.search import Searcher
 
-from .helpers import make_project
+from .helpers import NEW_ARTICLE, leftovers, make_project
 
 EMAIL = "come-richiedere-assistenza-servizi-email"
-NEW_ARTICLE = """---
-title: Rinnovo dei certificati zebrati
-summary: Un articolo nuovo con una parola che nessun altro usa.
-category: assistenza
----
-
-I certificati zebrati si rinnovano da soli.
-"""
 
 
 @pytest.fixture
@@ -38,11 +30,6 @@ def kb_build(project: Path):
 def search(index_dir: Path, query: str) -> list[str]:
     with Searcher(index_dir) as searcher:
         return [hit.slug for hit in searcher.search(query)]
-
-
-def leftovers(project: Path) -> list[str]:
-    """Temporary or staged folders a build may leave next to site/ and the index."""
-    return sorted(p.name for folder in (project, project / "build") for p in folder.iterdir() if p.name.startswith("."))
 
 
 def test_kb_build_writes_site_and_index_then_a_failed_build_keeps_both(project, monkeypatch):

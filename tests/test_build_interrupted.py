@@ -3,12 +3,10 @@ published site and index usable, and the next build cleans up after it (issue 8)
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,27 +16,12 @@ from kb_build.plugin import PARALLEL_MIN_ARTICLES
 from kb_build.search import Searcher
 
 from .bench.synth import generate
-from .helpers import make_project
+from .helpers import KB, build_environment, leftovers, make_project, snapshot
 
-KB = Path(sys.executable).parent / "kb"
 EMAIL = "come-richiedere-assistenza-servizi-email"
 # Enough articles for the index to be written by its own process, and for both writes to
 # take a few seconds: time to kill the build in the middle of them.
 SYNTHETIC_ARTICLES = max(400, PARALLEL_MIN_ARTICLES)
-
-
-def environment() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env["NO_MKDOCS_2_WARNING"] = "1"
-    return env
-
-
-def snapshot(site: Path) -> dict[str, str]:
-    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()}
-
-
-def leftovers(project: Path) -> list[str]:
-    return sorted(p.name for folder in (project, project / "build") for p in folder.iterdir() if p.name.startswith("."))
 
 
 def index_processes(project: Path) -> list[int]:
@@ -67,7 +50,7 @@ def published(tmp_path_factory) -> Path:
         for article in folder.glob("*.md"):
             if article.name != "index.md":
                 shutil.copy(article, project / "docs" / folder.name / article.name)
-    result = subprocess.run([str(KB), "build"], cwd=project, env=environment(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run([str(KB), "build"], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     return project
 
@@ -98,7 +81,7 @@ def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, whi
     article = project / "docs" / "email" / f"{EMAIL}.md"
     article.write_text(article.read_text(encoding="utf-8") + "\nCapita anche con lo zebrolino.\n", encoding="utf-8")
 
-    build = subprocess.Popen([str(KB), "build"], cwd=project, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build = subprocess.Popen([str(KB), "build"], cwd=project, env=build_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not while_writing(project, build.pid):
         assert build.poll() is None, "the build ended before it could be interrupted"
@@ -120,7 +103,7 @@ def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, whi
     assert index_processes(project) == []
     assert leftovers(project)
 
-    result = subprocess.run([str(KB), "build"], cwd=project, env=environment(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run([str(KB), "build"], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert leftovers(project) == []
     with Searcher(project / "build" / "kb-index") as searcher:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from kb_build.cli import cli
 
-KB = Path(sys.executable).parent / "kb"  # the console script of the installed project
+from .helpers import KB
 
 
 def run(*args: str):

@@ -11,30 +11,18 @@ import html
 import io
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine
 
-from intake import DEFAULT_FORMS_DIR
-from intake.db import Attachment, Event, OutboxMessage, Ticket
-from intake.formspec import load_definitions
 
 from .conftest import customer_app, intake_test_config
-from .intake_data import valid_data
+from .helpers import NOTHING, stored
+from .intake_data import DEFINITIONS, valid_data
 from .postgres import fresh_schema, postgres_instance
 from .samples import pdf_bytes
 
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 SUBJECT = "La casella info@rossi.it non riceve più nulla da stamattina"
 DOWN_MESSAGE = "Non è stato possibile registrare la richiesta per un problema temporaneo del servizio"
-
-
-def stored(app) -> dict[str, int]:
-    with app.extensions["intake.db"].session() as session:
-        counts = {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in (Ticket, Attachment, OutboxMessage)}
-        counts["ticket events"] = session.scalar(select(func.count()).select_from(Event).where(Event.kind == "ticket"))
-    return counts
-
-
-NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}
 
 
 def form_data(client) -> dict:

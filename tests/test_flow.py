@@ -12,19 +12,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from intake import DEFAULT_FORMS_DIR
 from intake.db import Event, OutboxMessage, Ticket
-from intake.formspec import load_definitions
 
 from .conftest import customer_app, intake_test_config
-from .intake_data import error_ids, valid_data
+from .helpers import SEARCH_RECORD, count
+from .intake_data import DEFINITIONS, error_ids, valid_data
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
 MIGRATION_ARTICLE = "migrazione-programmata-server-dedicati"
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
-RECORD = re.compile(r'name="ricerca" value="([^"]+)"')
+EMAIL_FORM = DEFINITIONS["email"]
 
 
 def events(app, kind: str | None = None) -> list[Event]:
@@ -33,11 +31,6 @@ def events(app, kind: str | None = None) -> list[Event]:
         if kind:
             query = query.where(Event.kind == kind)
         return list(session.scalars(query))
-
-
-def count(app, model) -> int:
-    with app.extensions["intake.db"].session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def result_slugs(page: str) -> list[str]:
@@ -56,7 +49,7 @@ def search(client, query: str, **params) -> str:
 
 def open_form(client, page: str, tipo: str):
     """Choose ``tipo`` under the results of ``page`` ("Continua con la richiesta")."""
-    record = RECORD.search(page).group(1)
+    record = SEARCH_RECORD.search(page).group(1)
     response = client.get("/apri", query_string={"ricerca": record, "tipo": tipo})
     assert response.status_code == 303
     return response
@@ -97,7 +90,7 @@ def test_an_empty_description_is_asked_again_without_searching(client, app):
     page = search(client, "   ")
     assert "Scrivi in poche parole che cosa non funziona" in page
     assert 'aria-invalid="true" aria-describedby="q-error"' in page
-    assert not RECORD.search(page)
+    assert not SEARCH_RECORD.search(page)
     assert events(app) == []
 
 
@@ -195,7 +188,7 @@ def test_another_type_than_the_suggested_one_gets_its_own_valid_token(client, ap
     assert checked_type(page) == "email"
     location = open_form(client, page, "commerciale").location
     assert location.startswith("/modulo/commerciale?token=")
-    data = valid_data(load_definitions(DEFAULT_FORMS_DIR)["commerciale"])
+    data = valid_data(DEFINITIONS["commerciale"])
     token = parse_qs(urlsplit(location).query)["token"][0]
     assert client.post("/modulo/commerciale", data=data | {"token": token}).status_code == 303
     with app.extensions["intake.db"].session() as session:
@@ -208,7 +201,7 @@ def test_one_search_opens_one_ticket_whatever_the_types_picked(client, app, data
     first = parse_qs(urlsplit(open_form(client, page, "email").location).query)["token"][0]
     second = parse_qs(urlsplit(open_form(client, page, "generico").location).query)["token"][0]
     assert client.post("/modulo/email", data=valid_data(EMAIL_FORM) | {"token": first}).status_code == 303
-    generico = valid_data(load_definitions(DEFAULT_FORMS_DIR)["generico"]) | {"token": second}
+    generico = valid_data(DEFINITIONS["generico"]) | {"token": second}
     response = client.post("/modulo/generico", data=generico)
     assert response.status_code == 403
     page = response.get_data(as_text=True)

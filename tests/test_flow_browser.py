@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -33,7 +32,7 @@ from intake.validators import today
 from kb_build.cli import cli
 
 from .conftest import intake_test_config
-from .helpers import BUILTIN_RESULTS, INTAKE_RESULTS, ROOT, describe_violations, run_axe, search_results, serve_app
+from .helpers import BUILTIN_RESULTS, INTAKE_RESULTS, ROOT, assert_accessible, assert_fits_a_phone, search_results, serve_app, wait_for_files
 
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
 EMAIL_TITLE = "come richiedere assistenza per i servizi email"
@@ -77,16 +76,6 @@ def together(built_site, kb_index, tmp_path):
     app.extensions["intake.db"].dispose()
 
 
-def assert_accessible(page):
-    violations = run_axe(page)
-    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
-
-
-def assert_fits_a_phone(page):
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url}: {widths}"
-
-
 def describe(page, text: str) -> None:
     """Type the problem in the search step and search."""
     page.fill("#q", text)
@@ -113,13 +102,6 @@ def fill_email_form(page) -> None:
     page.fill("#msg_ora", "10:30")
     page.fill("#nome", "Mario Rossi")
     page.fill("#email", "mario.rossi@example.it")
-
-
-def wait_for_files(folder: Path, count: int, timeout: float = 20.0) -> list[Path]:
-    deadline = time.monotonic() + timeout
-    while len(list(folder.glob("*.eml"))) < count and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return sorted(folder.glob("*.eml"))
 
 
 def test_search_read_an_article_go_back_and_open_a_ticket(page, together):

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 
 from .gunicorn import intake_environment
+from .helpers import KB, wait_for_files
 from .intake_client import assert_stored_with_their_emails, submit_all_at_once
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 
-KB = Path(sys.executable).with_name("kb")
 CUSTOMERS = 50
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +70,6 @@ def test_fifty_concurrent_submissions_get_fifty_distinct_tickets(served):
     assert all(re.fullmatch(r"FPL-\d{3}-\d{5}", i) for i in ids)
     assert_stored_with_their_emails(f"sqlite:///{instance / 'intake.sqlite3'}", ids)
     # The background sender of `kb serve` writes every e-mail as a file.
-    mail = instance / "mail"
-    deadline = time.monotonic() + 60
-    while len(list(mail.glob("*.eml"))) < 2 * CUSTOMERS and time.monotonic() < deadline:
-        time.sleep(0.2)
-    files = list(mail.glob("*.eml"))
+    files = wait_for_files(instance / "mail", 2 * CUSTOMERS, timeout=60)
     assert len(files) == 2 * CUSTOMERS
     assert {f.name.split("-customer-")[0].split("-department-")[0] for f in files} == set(ids)

@@ -15,27 +15,13 @@ import zlib
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 
-from intake import DEFAULT_FORMS_DIR
-from intake.db import Attachment, Event, OutboxMessage, Ticket
-from intake.formspec import load_definitions
 from intake.gate import SearchGate
 
-from .intake_data import valid_data
+from .helpers import NOTHING, stored
+from .intake_data import DEFINITIONS, valid_data
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 SUBJECT = "Errore 550 inviando da info@example.it verso Gmail"
-
-
-def stored(app) -> dict[str, int]:
-    with app.extensions["intake.db"].session() as session:
-        counts = {model.__tablename__: session.scalar(select(func.count()).select_from(model)) for model in (Ticket, Attachment, OutboxMessage)}
-        counts["ticket events"] = session.scalar(select(func.count()).select_from(Event).where(Event.kind == "ticket"))
-    return counts
-
-
-NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}
 
 
 @pytest.fixture

@@ -14,18 +14,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from intake import DEFAULT_FORMS_DIR
 from intake.db import OutboxMessage, utcnow
-from intake.formspec import load_definitions
 from intake.outbox import deliver_pending, queue_status
 from intake.transports import transport_from_url
 from kb_build.cli import cli
 
 from .conftest import customer_app, intake_test_config
-from .intake_data import post_multipart, valid_data
+from .intake_data import DEFINITIONS, post_multipart, valid_data
 from .samples import pdf_bytes
 
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 SUBJECT = "Errore 550 inviando da info@example.it verso Gmail"
 
 

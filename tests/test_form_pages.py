@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from intake import DEFAULT_FORMS_DIR, form_pages, tickets
-from intake.formspec import load_definitions
+from intake import form_pages, tickets
 from intake.forms import request_type
 from intake.views import render_form
 
-NAMES = sorted(load_definitions(DEFAULT_FORMS_DIR))
+from .intake_data import DEFINITIONS
+
+NAMES = sorted(DEFINITIONS)
 QUERIES = ["la posta non arriva", 'Errore "550" <b>dal</b> server & l’invio di info@rossi.it']
 
 

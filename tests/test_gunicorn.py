@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
 import urllib.request
 from email import message_from_bytes, policy
@@ -14,19 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 
 from .gunicorn import INTAKE_APP, command, gunicorn, intake_environment
+from .helpers import KB
 from .intake_client import assert_stored_with_their_emails, submit_all_at_once
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 from .postgres import fresh_schema
 
-KB = Path(sys.executable).with_name("kb")
 SECRET = "0123456789abcdef-production-test-secret"
 CUSTOMERS = 50
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 
 
 @pytest.fixture(scope="module")

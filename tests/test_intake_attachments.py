@@ -8,14 +8,12 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from intake.attachments import MB, AttachmentError, check_attachments, detect_type, safe_filename
-from intake.formspec import load_definitions
 from intake.views import request_validated
-from intake import DEFAULT_FORMS_DIR
 
-from .intake_data import error_ids, error_text, post_multipart, valid_data
+from .intake_data import DEFINITIONS, error_ids, error_text, post_multipart, valid_data
 from .samples import EML_BYTES, EXE_BYTES, GIF_BYTES, TEXT_BYTES, pdf_bytes, png_bytes
 
-GENERICO = load_definitions(DEFAULT_FORMS_DIR)["generico"]
+GENERICO = DEFINITIONS["generico"]
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> FileStorage:

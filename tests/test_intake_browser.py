@@ -6,15 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from intake.validators import today
 
-from .helpers import describe_violations, form_url, run_axe
+from .helpers import PHONE, assert_accessible, assert_fits_a_phone, form_url
+from .intake_data import DEFINITIONS
 from .samples import pdf_bytes
 
-NAMES = list(load_definitions(DEFAULT_FORMS_DIR))
-PHONE = {"width": 375, "height": 812}
+NAMES = list(DEFINITIONS)
 
 
 @pytest.fixture
@@ -171,16 +169,14 @@ def test_no_horizontal_overflow_on_a_phone(phone, live_intake, name):
     phone.goto(address(live_intake, name))
     # show every conditional field, the widest state of the form
     phone.evaluate("document.querySelectorAll('[data-show-if]').forEach(e => e.hidden = false)")
-    width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], width
+    assert_fits_a_phone(phone)
     assert phone.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
 
 
 @pytest.mark.parametrize("name", ["tipi", *NAMES])
 def test_axe_finds_no_serious_violations(page, live_intake, name):
     page.goto(address(live_intake, name))
-    violations = run_axe(page)
-    assert violations == [], describe_violations(violations)
+    assert_accessible(page)
 
 
 def test_axe_on_a_form_with_errors_and_every_field_shown(page, live_intake):
@@ -192,5 +188,4 @@ def test_axe_on_a_form_with_errors_and_every_field_shown(page, live_intake):
     page.get_by_role("button", name="Invia la richiesta").click()
     page.wait_for_load_state()
     assert page.locator("#error-summary").is_visible()
-    violations = run_axe(page)
-    assert violations == [], describe_violations(violations)
+    assert_accessible(page)

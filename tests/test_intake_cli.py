@@ -9,12 +9,10 @@ import jsonschema
 import pytest
 
 from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from kb_build.cli import cli
 
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 
 
 def test_kb_forms_lists_every_request_type(runner):

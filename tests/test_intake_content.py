@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from kb_build.articles import load_docs
 from kb_build.catalog import load_catalog
 
 from .helpers import ROOT
+from .intake_data import DEFINITIONS
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 CATALOG = load_catalog()
 DOCS = load_docs(ROOT / "docs", frozenset(DEFINITIONS))
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 
-from .intake_data import error_ids, valid_data
+from .intake_data import DEFINITIONS, error_ids, valid_data
 
-GENERICO = load_definitions(DEFAULT_FORMS_DIR)["generico"]
+GENERICO = DEFINITIONS["generico"]
 
 
 def token_of(page: str) -> str:

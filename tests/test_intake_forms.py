@@ -7,13 +7,10 @@ import re
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from intake.views import request_deflected, request_validated
 
-from .intake_data import data_showing, error_ids, error_text, valid_data
+from .intake_data import DEFINITIONS, data_showing, error_ids, error_text, valid_data
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 NAMES = list(DEFINITIONS)
 
 

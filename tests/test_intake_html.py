@@ -7,16 +7,14 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 
-from intake import DEFAULT_FORMS_DIR, create_app
-from intake.formspec import load_definitions
+from intake import create_app
 from intake.validators import today
 
 from .conftest import intake_test_config
 from .helpers import run_vnu
-from .intake_data import post_multipart, valid_data
+from .intake_data import DEFINITIONS, post_multipart, valid_data
 from .samples import pdf_bytes
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 
 
 def test_pages_validate_clean(app, client, tmp_path):

@@ -9,15 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from intake.rules import check_plan, format_date
 from intake.validators import today
 from intake.views import request_deflected, request_validated
 
-from .intake_data import error_ids, error_text, valid_data
+from .intake_data import DEFINITIONS, error_ids, error_text, valid_data
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 FEES = "/modulo/extracontrattuale"
 MIGRATION = "/modulo/migrazione"
 SALES = "/modulo/commerciale"

@@ -10,18 +10,11 @@ import pytest
 from intake.rules import check_plan, format_date
 from intake.validators import today
 
-from .helpers import describe_violations, form_url, run_axe
-
-PHONE = {"width": 375, "height": 812}
+from .helpers import PHONE, assert_accessible, assert_fits_a_phone, form_url
 
 
 def total(page) -> str:
     return page.locator("#stima_costi-live .panel-strong dd").inner_text()
-
-
-def assert_accessible(page):
-    violations = run_axe(page)
-    assert violations == [], describe_violations(violations)
 
 
 def test_estimate_follows_the_answers_live(page, live_intake):
@@ -127,8 +120,7 @@ def test_migration_dates_and_the_15_day_rule_live(browser, live_intake):
     assert page.get_attribute("#data_switch", "aria-invalid") == "true"
     assert "data_switch-error" in page.get_attribute("#data_switch", "aria-describedby")
     assert "preavviso minimo di 15 giorni solari" in live.locator(".panel-warning").inner_text()
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], width
+    assert_fits_a_phone(page)
     assert_accessible(page)
 
     page.fill("#data_switch", (x + timedelta(days=16)).isoformat())

@@ -23,13 +23,11 @@ from sqlalchemy import select
 
 from intake import DEFAULT_FORMS_DIR
 from intake.db import OutboxMessage
-from intake.formspec import load_definitions
 from intake.protection import HONEYPOT_FIELD
 
-from .intake_data import data_showing, post_multipart, valid_data
+from .intake_data import DEFINITIONS, data_showing, post_multipart, valid_data
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 EMAIL_ARTICLE = "come-richiedere-assistenza-servizi-email"
 
 # The typical words of the plural/formal "voi" that our texts used (pronouns, possessives,

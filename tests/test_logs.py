@@ -9,16 +9,14 @@ import re
 
 from flask.testing import FlaskClient
 
-from intake import DEFAULT_FORMS_DIR
-from intake.formspec import load_definitions
 from intake.outbox import deliver_pending
 from intake.transports import transport_from_url
 
 from .conftest import customer_app, intake_test_config
-from .intake_data import valid_data
+from .intake_data import DEFINITIONS, valid_data
 from .samples import pdf_bytes
 
-EMAIL_FORM = load_definitions(DEFAULT_FORMS_DIR)["email"]
+EMAIL_FORM = DEFINITIONS["email"]
 QUERY = "la casella di Ernesto Bianchini non riceve"
 SUBJECT = "Errore 550 dalla casella di Ernesto Bianchini verso Gmail"
 CUSTOMER = "ernesto.bianchini@example.it"

@@ -6,11 +6,9 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,11 +20,11 @@ from intake.store import Upload
 from intake.transports import FileTransport, transport_from_url
 from kb_build.cli import cli
 
+from .helpers import KB
 from .mailserver import SMTPServer, self_signed_certificate
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 T0 = dt.datetime(2025, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
-KB = Path(sys.executable).with_name("kb")
 
 
 def outbox_rows(database) -> list[OutboxMessage]:

@@ -10,8 +10,6 @@ import os
 import signal
 import smtplib
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,12 +20,12 @@ from intake.outbox import PERMANENT_RETRY_DELAY, backoff, deliver_pending, is_pe
 from intake.transports import transport_from_url
 from kb_build.cli import cli
 
+from .helpers import KB
 from .mailserver import SMTPServer
 from .test_outbox import wait_for
 
 T0 = dt.datetime(2025, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
 HOUR = dt.timedelta(hours=1)
-KB = Path(sys.executable).with_name("kb")
 CUSTOMER = "mario.rossi@example.com"  # the customer of store_ticket()
 
 

@@ -11,18 +11,15 @@ import time
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import encode_multipart
-from sqlalchemy import func, select
 
-from intake import DEFAULT_FORMS_DIR
 from intake.db import Event, OutboxMessage, Ticket
-from intake.formspec import load_definitions
 from intake.protection import CONTENT_SECURITY_POLICY
 
 from .conftest import customer_app, intake_test_config
-from .intake_data import valid_data
+from .helpers import count
+from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 
-DEFINITIONS = load_definitions(DEFAULT_FORMS_DIR)
 EMAIL_FORM = DEFINITIONS["email"]
 ARTICLE = "come-richiedere-assistenza-servizi-email"
 REQUIRED_HEADERS = {
@@ -30,14 +27,6 @@ REQUIRED_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-
-
-def count(app, model, **where) -> int:
-    with app.extensions["intake.db"].session() as session:
-        query = select(func.count()).select_from(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return session.scalar(query)
 
 
 def post_multipart_bytes(client, path: str, data: dict):

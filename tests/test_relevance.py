@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb_build.articles import load_docs
 from kb_build.search import Searcher
 
-from .helpers import ROOT
 from .relevance.metrics import HOLDOUT, MIN_HIT_AT_3, MIN_MRR, QUERIES, evaluate, load_cases
 
 
@@ -21,8 +19,8 @@ def searcher(kb_index):
         yield searcher
 
 
-def test_query_files_name_real_articles():
-    slugs = {article.slug for article in load_docs(ROOT / "docs").articles}
+def test_query_files_name_real_articles(kb_articles):
+    slugs = {article.slug for article in kb_articles}
     cases = load_cases(QUERIES)
     assert len(cases) >= 40
     for path in (QUERIES, HOLDOUT):

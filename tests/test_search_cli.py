@@ -6,17 +6,16 @@ import json
 import select
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from kb_build.cli import cli
 
+from .helpers import KB
+
 EMAIL = "come-richiedere-assistenza-servizi-email"
 MIGRATION = "migrazione-programmata-server-dedicati"
-KB = Path(sys.executable).parent / "kb"
 
 
 @pytest.fixture

@@ -4,20 +4,17 @@ and leave the published site as it was; dates come from git and never break a bu
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .helpers import ROOT, make_project
+from .helpers import KB, ROOT, build_environment, make_project, snapshot
 
-KB = Path(sys.executable).parent / "kb"
 EMAIL_ARTICLE = Path("docs/email/come-richiedere-assistenza-servizi-email.md")
 REQUEST_TYPES = ("generico", "email", "commerciale", "extracontrattuale", "migrazione", "rubalo")
 ITALIAN_DATE = re.compile(
@@ -38,17 +35,9 @@ Apri Outlook e aggiungi un nuovo account di posta.
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    environment["NO_MKDOCS_2_WARNING"] = "1"
     return subprocess.run(
-        [str(KB), *args], cwd=project, env=environment, capture_output=True, text=True, timeout=300
+        [str(KB), *args], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=300
     )
-
-
-def snapshot(site: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()
-    }
 
 
 def updated(page: Path) -> str:
