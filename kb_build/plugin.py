@@ -42,13 +42,12 @@ from .index import (
     document_from_raw,
     index_stamp,
     raw_fields,
-    staging_dir,
     update_index,
     write_documents,
     write_staged,
 )
 from .indexer import IndexJob
-from .swap import remove_leftovers, swap_in
+from .swap import remove_leftovers, staging_dir, swap_in
 
 log = get_plugin_logger(__name__)
 
