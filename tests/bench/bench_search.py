@@ -36,16 +36,12 @@ from kb_build.articles import load_docs
 from kb_build.index import build_index
 from kb_build.search import FIELD_WEIGHTS, Searcher
 
+from ..helpers import ROOT, folder_size
 from .synth import generate, queries
 
-ROOT = Path(__file__).resolve().parents[2]
 FTS_COLUMNS = ("title", "headings", "summary", "body", "tags")
 FTS_WEIGHTS = tuple(FIELD_WEIGHTS[column] for column in FTS_COLUMNS)  # bm25() weights, as Whoosh's
 _WORD = re.compile(r"\w+")
-
-
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def percentile(values: list[float], share: float) -> float:
