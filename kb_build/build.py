@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .swap import remove_leftovers, swap_in
+from .swap import remove_leftovers, staging_dir, swap_in
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner (PITFALLS.md)
 
@@ -46,8 +46,7 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> P
             raise BuildError(f"{config_file}: {exc}") from exc
         final = Path(config.site_dir)
         remove_leftovers(final)  # of a build killed half way (kill -9, power cut)
-        staging = final.with_name(f".{final.name}.building-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = staging_dir(final, "building")
         config.site_dir = str(staging)
         kb_plugin = config.plugins.get("kb")
         if kb_plugin is not None:

@@ -44,7 +44,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from .analysis import SYNONYMS_FILE, SynonymError, index_terms, italian_analyzer, load_synonyms
 from .articles import Article, plain_text
 from .catalog import load_catalog
-from .swap import swap_in
+from .swap import staging_dir, swap_in
 
 INDEX_NAME = "kb"  # Whoosh's name for the index inside the directory
 SCHEMA_VERSION = "2"  # bump when the schema changes, so old indexes are reported stale
@@ -162,16 +162,6 @@ def build_index(articles: Iterable[Article], index_dir: str | os.PathLike, synon
         shutil.rmtree(staging, ignore_errors=True)
         raise IndexBuildError(f"cannot replace the search index {final}: {exc}") from exc
     return final
-
-
-def staging_dir(final: Path, kind: str) -> Path:
-    """The sibling folder an index is written to before it replaces ``final``
-    (``.kb-index.tmp-<pid>``), emptied; a leftover of a killed build is found by its name."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.with_name(f".{final.name}.{kind}-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    return staging
 
 
 def write_staged(write, staging: Path, final: Path) -> None:

@@ -42,13 +42,12 @@ from .index import (
     document_from_raw,
     index_stamp,
     raw_fields,
-    staging_dir,
     update_index,
     write_documents,
     write_staged,
 )
 from .indexer import IndexJob
-from .swap import remove_leftovers, swap_in
+from .swap import remove_leftovers, staging_dir, swap_in
 
 log = get_plugin_logger(__name__)
 
@@ -176,9 +175,13 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.indexed = None  # until on_post_build has put the new index in place
         remove_leftovers(self.index_dir)
         if len(documents) >= PARALLEL_MIN_ARTICLES:
-            target = staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
+            target = self._index_staging()
             self.job = IndexJob(list(documents.values()), target, self.index_dir)
         self.pending = documents
+
+    def _index_staging(self) -> Path:
+        """Where this build's index is written: staged for `kb build`, else a temporary folder."""
+        return staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
 
     def on_build_error(self, error):
         """Stop an index build still running for a build that failed."""
@@ -277,7 +280,7 @@ class KBPlugin(BasePlugin[KBConfig]):
                 job, self.job = self.job, None
                 target = job.wait()
             else:
-                target = staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
+                target = self._index_staging()
                 prepared = (document_from_raw(raw) for raw in documents.values())
                 write_staged(lambda: write_documents(prepared, target), target, self.index_dir)
         except IndexBuildError as exc:

@@ -62,6 +62,17 @@ def swap_in(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def staging_dir(final: Path, kind: str) -> Path:
+    """The sibling folder a new copy of ``final`` is written to before it replaces it
+    (``.kb-index.tmp-<pid>``, ``.site.building-<pid>``), emptied; a leftover of a killed
+    build is found by its name (:func:`remove_leftovers`)."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.with_name(f".{final.name}.{kind}-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    return staging
+
+
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|staged|building|old)-(?P<pid>\d+)$")
 
 

@@ -209,15 +209,22 @@ def search_results(page, container: str = BUILTIN_RESULTS, timeout_ms: int = 10_
     raise AssertionError(f"no stable search results in {container} after {timeout_ms} ms (last: {previous})")
 
 
-def make_project(target: Path) -> Path:
+def folder_size(path: Path) -> int:
+    """Bytes of the files under ``path`` (0 when it does not exist)."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+def make_project(target: Path, docs: bool = True) -> Path:
     """What a writer's checkout holds, copied to ``target`` (no git history): mkdocs.yml,
-    docs/, overrides/, the intake's form definitions that articles' ticket_form names and
-    the MkDocs hook that renders the rule tables."""
+    docs/ (unless ``docs`` is false: the caller writes its own), overrides/, the intake's
+    form definitions that articles' ticket_form names and the MkDocs hook that renders the
+    rule tables."""
     import shutil
 
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "mkdocs.yml", target)
-    shutil.copytree(ROOT / "docs", target / "docs")
+    if docs:
+        shutil.copytree(ROOT / "docs", target / "docs")
     shutil.copytree(ROOT / "overrides", target / "overrides")
     shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
     shutil.copytree(ROOT / "intake" / "mkdocs_hooks", target / "intake" / "mkdocs_hooks")

@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,9 +41,11 @@ from pathlib import Path
 
 import yaml
 
+from ..helpers import ROOT, folder_size
+from ..helpers import make_project as copy_project_files
+from ..mailserver import free_port
 from .synth import generate
 
-ROOT = Path(__file__).resolve().parents[2]
 KB = Path(sys.executable).parent / "kb"
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 
@@ -76,10 +77,6 @@ BASELINE_CONFIG = {
 }
 
 
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
-
-
 def environment() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     env["NO_MKDOCS_2_WARNING"] = "1"
@@ -90,10 +87,7 @@ def make_project(target: Path, size: int) -> Path:
     """A writer's checkout with ``size`` synthetic articles, committed to git."""
     shutil.rmtree(target, ignore_errors=True)
     generate(target, size)
-    shutil.copy(ROOT / "mkdocs.yml", target)
-    shutil.copytree(ROOT / "overrides", target / "overrides")
-    shutil.copytree(ROOT / "intake" / "forms", target / "intake" / "forms")
-    shutil.copytree(ROOT / "intake" / "mkdocs_hooks", target / "intake" / "mkdocs_hooks")
+    copy_project_files(target, docs=False)
     (target / "baseline.yml").write_text(yaml.safe_dump(BASELINE_CONFIG, sort_keys=False), encoding="utf-8")
     git = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.org", "-c", "commit.gpgsign=false"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "Articles"]):
@@ -132,12 +126,6 @@ def build_baseline(project: Path) -> dict:
 
 # ---------------------------------------------------------------------------
 # mkdocs serve: save -> searchable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, step: float = 0.01):

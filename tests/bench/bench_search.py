@@ -34,17 +34,14 @@ from pathlib import Path
 
 from kb_build.articles import load_docs
 from kb_build.index import build_index
-from kb_build.search import Searcher
+from kb_build.search import FIELD_WEIGHTS, Searcher
 
+from ..helpers import ROOT, folder_size
 from .synth import generate, queries
 
-ROOT = Path(__file__).resolve().parents[2]
-FTS_WEIGHTS = (2.0, 1.5, 2.0, 1.0, 2.0)  # title, headings, summary, body, tags: as search.FIELD_WEIGHTS
+FTS_COLUMNS = ("title", "headings", "summary", "body", "tags")
+FTS_WEIGHTS = tuple(FIELD_WEIGHTS[column] for column in FTS_COLUMNS)  # bm25() weights, as Whoosh's
 _WORD = re.compile(r"\w+")
-
-
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -71,7 +68,7 @@ def build_fts(articles, path: Path) -> float:
     db = sqlite3.connect(path)
     db.execute(
         "CREATE VIRTUAL TABLE docs USING fts5("
-        "slug UNINDEXED, title, headings, summary, body, tags, tokenize='unicode61 remove_diacritics 2')"
+        f"slug UNINDEXED, {', '.join(FTS_COLUMNS)}, tokenize='unicode61 remove_diacritics 2')"
     )
     db.executemany(
         "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",

@@ -2,14 +2,16 @@
 
     .venv/bin/python tests/bench/lunr_relevance.py QUERIES.yaml [--site DIR] [-v]
 
-QUERIES.yaml is a list of ``{query: ..., expect: [slug, ...]}`` (or a mapping with such a
-list under ``queries``); any expected article counts as an answer. Without ``--site`` the
+QUERIES.yaml is a list of ``{query: ..., expect: [slug, ...]}``, the format of
+``tests/relevance/queries.yaml``, whose metrics (:mod:`tests.relevance.metrics`) are used
+here too; any expected article counts as an answer. Without ``--site`` the
 committed docs/ are built first (intake search off, so only Material's search answers).
 Each query is typed the way a customer does: the header's search box is clicked and the
 text typed with ``keyboard.type()``, then the result list is read once it stops changing.
 
-Prints, per query, the rank of the first expected article, and overall hit@3 (share of
-queries with an answer in the first three results) and MRR (mean of 1/rank, 0 if not found).
+Prints the queries whose first result is not an expected article (with ``-v``, the first
+results of every query), then hit@1, hit@3 (share of queries with an answer in the first
+three results) and MRR (mean of 1/rank, 0 if not found).
 Not a pytest test: a measurement (``make bench``); the issue asks whether hit@3 >= 0.85.
 """
 
@@ -18,10 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
@@ -35,71 +34,33 @@ from tests.helpers import (  # noqa: E402
     search_results,
     serve_directory,
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    query: str
-    expect: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    case: Case
-    found: tuple[str, ...]  # slugs of the results, best first
-    rank: int | None  # 1-based rank of the first expected article
-
-
-def load_cases(path: Path) -> list[Case]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if isinstance(data, dict):
-        data = data.get("queries")
-    if not isinstance(data, list) or not data:
-        raise SystemExit(f"{path}: expected a list of {{query: ..., expect: [slug, ...]}}")
-    cases = []
-    for number, item in enumerate(data, 1):
-        if not isinstance(item, dict) or not item.get("query") or not item.get("expect"):
-            raise SystemExit(f"{path}: entry {number} needs 'query' and 'expect'")
-        expect = item["expect"] if isinstance(item["expect"], list) else [item["expect"]]
-        cases.append(Case(str(item["query"]), tuple(slug_of(str(e)) for e in expect)))
-    return cases
+from tests.relevance.metrics import Case, Report, evaluate, load_cases  # noqa: E402
 
 
 def slug_of(url: str) -> str:
-    """``.../email/come-richiedere/`` or ``email/come-richiedere`` -> ``come-richiedere``."""
+    """``.../email/come-richiedere/`` -> ``come-richiedere``."""
     return url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
 
 
-def rank_of(case: Case, found: tuple[str, ...]) -> int | None:
-    for position, slug in enumerate(found, 1):
-        if slug in case.expect:
-            return position
-    return None
-
-
-def hit_at(outcomes: list[Outcome], k: int) -> float:
-    return sum(1 for o in outcomes if o.rank is not None and o.rank <= k) / len(outcomes)
-
-
-def mean_reciprocal_rank(outcomes: list[Outcome]) -> float:
-    return sum(1 / o.rank for o in outcomes if o.rank) / len(outcomes)
-
-
-def measure(site: Path, cases: list[Case]) -> list[Outcome]:
+def measure(site: Path, cases: list[Case]) -> tuple[Report, dict[str, list[str]]]:
+    """The metrics over ``cases``, and the slugs each query found, best first."""
     from playwright.sync_api import sync_playwright
 
-    outcomes = []
+    found: dict[str, list[str]] = {}
     with serve_directory(site, SITE_PREFIX) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="it-IT", viewport={"width": 1280, "height": 900}).new_page()
-        for case in cases:
+
+        def search(query: str) -> list[str]:
             page.goto(base)
             page.click("[data-md-component=search-query]")
-            page.keyboard.type(case.query)
-            found = tuple(slug_of(url) for url in search_results(page, BUILTIN_RESULTS))
-            outcomes.append(Outcome(case, found, rank_of(case, found)))
+            page.keyboard.type(query)
+            found[query] = [slug_of(url) for url in search_results(page, BUILTIN_RESULTS)]
+            return found[query]
+
+        report = evaluate(cases, search)
         browser.close()
-    return outcomes
+    return report, found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,16 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         if site is None:
             site = Path(tmp) / "site"
             mkdocs_build(site, KB_SITE_URL=SITE_URL, KB_INTAKE_URL="")  # Material's search alone
-        outcomes = measure(site, cases)
-    for o in outcomes:
-        shown = o.rank if o.rank else "-"
-        print(f"{shown!s:>3}  {o.case.query}")
-        if args.verbose or not o.rank or o.rank > 3:
-            print(f"       expected {', '.join(o.case.expect)}; got {', '.join(o.found[:3]) or 'nothing'}")
-    print(
-        f"\n{len(outcomes)} queries ({args.queries}): hit@3 = {hit_at(outcomes, 3):.2f}, "
-        f"hit@1 = {hit_at(outcomes, 1):.2f}, MRR = {mean_reciprocal_rank(outcomes):.2f}"
-    )
+        report, found = measure(site, cases)
+    if args.verbose:
+        for case in cases:
+            print(f"{case.query}: {', '.join(found[case.query][:3]) or 'nothing'}")
+        print()
+    for line in report.misses:
+        print(line)
+    print(f"\n{args.queries}: {report.summary()}")
     return 0
 
 
