@@ -13,16 +13,15 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db import Event, utcnow
+from .rules import ROME
 
 KINDS = ("search", "click", "deflection", "ticket")
 MAX_QUERY_CHARS = 200
-ROME = ZoneInfo("Europe/Rome")
 
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 # Phone-like: 9+ digits, possibly grouped by single spaces, dots or hyphens (dates and SMTP codes stay).

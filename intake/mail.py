@@ -17,24 +17,18 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
 from .attachments import human_size
+from .rules import ROME, format_date
 from .settings import ConfigError, app_settings
 
 if TYPE_CHECKING:
     from .store import Submission, Upload
 
-ROME = ZoneInfo("Europe/Rome")
 # Line breaks of every kind (CR, LF, VT, FF, NEL, U+2028/9) and other control characters.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_WEEKDAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
-_MONTHS = (
-    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
-    "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
-)
 
 
 @dataclass(frozen=True)
@@ -86,7 +80,7 @@ def parse_address(value: str) -> Address:
 def italian_datetime(moment: dt.datetime) -> str:
     """``mercoledì 26 novembre 2025, 10:32`` in Italian time."""
     local = moment.astimezone(ROME)
-    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    return f"{format_date(local.date())}, {local:%H:%M}"
 
 
 def format_answers(answers: Sequence) -> str:

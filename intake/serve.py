@@ -119,7 +119,7 @@ class PathOnlyRequestHandler(WSGIRequestHandler):
     "--index",
     "index_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The search index (default: KB_INDEX_DIR of the instance config, else build/kb-index).",
+    help="The search index (default: the KB_INDEX_DIR environment variable, else build/kb-index).",
 )
 def serve(host: str, port: int, site_dir: Path, instance_path: Path, index_dir: Path | None):
     """Serve the built site at / and the ticket intake at /richiesta/, for local use.

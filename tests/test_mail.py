@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from intake.mail import (
-    MailSettings,
     customer_message,
     department_message,
     format_answers,

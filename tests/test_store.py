@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from intake import ticket_ids
 from intake.db import Attachment, Event, OutboxMessage, Ticket
 from intake.gate import TokenUsed
-from intake.store import TicketIdExhausted, Upload, create_ticket
+from intake.store import TicketIdExhausted, Upload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
