@@ -31,7 +31,21 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> Path:
+# Below this many articles per process, starting one more (reading every page again) costs
+# more than the pages it takes over save (measured with `make bench`).
+SHARD_MIN_ARTICLES = 300
+
+
+def auto_jobs(docs_dir: Path) -> int:
+    """Processes to render the pages in: one per core, for a KB large enough to gain."""
+    articles = sum(1 for _ in Path(docs_dir).rglob("*.md"))
+    return max(1, min(os.cpu_count() or 1, articles // SHARD_MIN_ARTICLES))
+
+
+def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True, jobs: int | None = None) -> Path:
+    """Build the site and the index into staging folders and swap both in, or raise
+    :class:`BuildError` leaving the published ones as they were. ``jobs``: processes that
+    render the pages (:mod:`kb_build.shards`); None picks by the size of the KB."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
@@ -51,6 +65,9 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> P
         kb_plugin = config.plugins.get("kb")
         if kb_plugin is not None:
             kb_plugin.stage_index = True
+            kb_plugin.jobs = jobs or auto_jobs(config.docs_dir)
+            kb_plugin.published_site = final
+            kb_plugin.logged = collect.messages  # a worker's copy of a warning is not shown twice
         try:
             try:
                 build(config)
@@ -68,6 +85,7 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True) -> P
             # a later plain `mkdocs build` in this process must not stage its index.
             if kb_plugin is not None:
                 kb_plugin.stage_index = False
+                kb_plugin.jobs, kb_plugin.shard, kb_plugin.logged, kb_plugin.published_site = 1, None, [], None
         return final
     finally:
         logger.removeHandler(collect)

@@ -72,7 +72,7 @@ class IndexJob:
         shutil.rmtree(self.target, ignore_errors=True)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Linux: get SIGKILL when the parent process dies, whatever killed it."""
     try:
         import ctypes
@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
     from .index import document_from_raw, write_documents, write_staged
 
     target, final, synonyms_file, parent = Path(argv[0]), Path(argv[1]), Path(argv[2]), int(argv[3])
-    _die_with_parent(parent)
+    die_with_parent(parent)
     raw = pickle.load(sys.stdin.buffer)
     documents = (document_from_raw(document) for document in raw)
     try:

@@ -11,6 +11,9 @@ How a build stays linear and fast (README, "Performance"):
 - The index is written by a separate process (:class:`kb_build.indexer.IndexJob`)
   while MkDocs renders the pages, and collected in ``on_post_build``.
 - Dates come from one ``git log`` for the whole docs folder (:mod:`kb_build.gitdates`).
+- ``kb build`` of a large KB renders the pages in several processes, one per core
+  (:mod:`kb_build.shards`); this plugin is what each of them runs, and the main one (shard
+  0) starts the others and merges their pages.
 - During ``mkdocs serve`` the plugin object lives across rebuilds: files are re-parsed
   only when their content changed, and the index is updated in place for the articles
   added, changed or deleted, at the start of the rebuild (before MkDocs renders).
@@ -18,11 +21,13 @@ How a build stays linear and fast (README, "Performance"):
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import threading
 import time
 from pathlib import Path
 
+from jinja2 import ChoiceLoader, DictLoader
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
@@ -47,6 +52,15 @@ from .index import (
     write_staged,
 )
 from .indexer import IndexJob
+from .shards import (
+    SKIP_TEMPLATE,
+    Shard,
+    ShardWorker,
+    anchor_report,
+    foreign_anchor_problems,
+    merge_search_index,
+    merge_site,
+)
 from .swap import remove_leftovers, staging_dir, swap_in
 
 log = get_plugin_logger(__name__)
@@ -89,6 +103,19 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.pending: dict[str, dict] | None = None
         self.dates: dict[Path, int] = {}
         self.build_time = 0
+        # Several processes (kb_build.shards): `kb build` sets jobs; a worker process gets its
+        # shard, the main build's time (dates agree) and, handed over, the articles and dates
+        # the main build checked (it neither checks them again nor writes the index). The main
+        # build keeps its workers, and the messages already logged, to report each only once.
+        self.jobs = 1
+        self.published_site: Path | None = None  # `kb build`: the site_dir that staging replaces
+        self.shard: Shard | None = None
+        self.fixed_build_time: int | None = None
+        self.handed_over: tuple[list[Article], dict[Path, int]] | None = None
+        self.workers: list[ShardWorker] = []
+        self.logged: list[str] = []
+        self.files = None
+        self.skipped: frozenset[str] = frozenset()  # the pages another process renders
         # `mkdocs serve`: a thread that updates the index on save (see refresh_index); the
         # lock keeps it and the build's on_pre_build from checking and writing at once.
         self.watcher: _DocsWatcher | None = None
@@ -121,6 +148,21 @@ class KBPlugin(BasePlugin[KBConfig]):
         """Check every article before MkDocs touches site_dir, so a bad article keeps the old
         site; then update the index in place (serve) or start writing it (a full build)."""
         docs_dir = Path(config.docs_dir)
+        self.docs_root = docs_dir.resolve()
+        if self.handed_over is not None:  # a worker of `kb build`: the main build checked them
+            self.articles, self.dates = self.handed_over
+        else:
+            self._check_and_index(docs_dir)
+            # After the index, which a writer waits for during `mkdocs serve`.
+            self.dates = last_changes(self.docs_root)
+        self.by_category = {}
+        for article in sorted(self.articles, key=lambda a: a.title.casefold()):
+            self.by_category.setdefault(article.category, []).append(article)
+        self.build_time = self.fixed_build_time or int(time.time())
+        if self.jobs > 1 and self.shard is None:
+            self._start_workers(config)
+
+    def _check_and_index(self, docs_dir: Path) -> None:
         with self.lock:
             docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
             if problems:
@@ -132,13 +174,37 @@ class KBPlugin(BasePlugin[KBConfig]):
             documents = {article.slug: raw_fields(article) for article in self.articles}
             if not self._update_in_place(documents):
                 self._start_full_index(documents)
-        self.by_category = {}
-        for article in sorted(self.articles, key=lambda a: a.title.casefold()):
-            self.by_category.setdefault(article.category, []).append(article)
-        # After the index, which a writer waits for during `mkdocs serve`.
-        self.docs_root = docs_dir.resolve()
-        self.dates = last_changes(self.docs_root)
-        self.build_time = int(time.time())
+
+    def _start_workers(self, config) -> None:
+        """This build renders shard 0; a process for each other shard starts now, into a
+        folder of its own (removed as a leftover if this build is killed)."""
+        self.shard = Shard(0, self.jobs)
+        # Beside the published site, where the next build finds them if this one is killed.
+        site_dir = self.published_site or Path(config.site_dir)
+        state = pickle.dumps((self.articles, self.dates), protocol=pickle.HIGHEST_PROTOCOL)
+        for number in range(1, self.jobs):
+            folder = staging_dir(site_dir, f"shard{number}")
+            shard = Shard(number, self.jobs)
+            self.workers.append(ShardWorker(Path(config.config_file_path), folder, shard, self.build_time, state))
+
+    def on_files(self, files, config):
+        """With several processes: the pages that the others render (see kb_build.shards)."""
+        self.files = files
+        self.skipped = frozenset()
+        if self.shard is not None:
+            self.skipped = self.shard.others(file.src_uri for file in files.documentation_pages())
+        return files
+
+    def on_pre_page(self, page, config, files):
+        if page.file.src_uri in self.skipped:
+            Shard.skip(page)
+        return page
+
+    def on_env(self, env, config, files):
+        """The empty template of the pages another process renders."""
+        if self.shard is not None:
+            env.loader = ChoiceLoader([DictLoader({SKIP_TEMPLATE: ""}), env.loader])
+        return env
 
     def _update_in_place(self, documents: dict[str, dict]) -> bool:
         """Apply to the live index what changed since we last wrote it; False when it has
@@ -184,8 +250,14 @@ class KBPlugin(BasePlugin[KBConfig]):
         return staging_dir(self.index_dir, "staged" if self.stage_index else "tmp")
 
     def on_build_error(self, error):
-        """Stop an index build still running for a build that failed."""
+        """Stop an index build and page-rendering processes still running for a build that failed."""
         self._cancel_job()
+        self._cancel_workers()
+
+    def _cancel_workers(self) -> None:
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.cancel()
 
     def _cancel_job(self) -> None:
         if self.job is not None:
@@ -270,7 +342,10 @@ class KBPlugin(BasePlugin[KBConfig]):
         return markdown
 
     def on_post_build(self, config):
-        """Collect the index written beside the pages and put it in place (or stage it)."""
+        """Merge the pages rendered by the other processes; collect the index written beside
+        the pages and put it in place (or stage it)."""
+        if self.workers:
+            self._merge_workers(config)
         documents, self.pending = self.pending, None
         if documents is None:  # updated in place in on_pre_build
             return
@@ -295,6 +370,39 @@ class KBPlugin(BasePlugin[KBConfig]):
             self.indexed, self.indexed_stamp = documents, index_stamp(self.index_dir)
         waited = time.perf_counter() - started
         log.info(f"search index: {len(documents)} articles written to {target} (waited {waited:.1f} s for it)")
+
+    def _merge_workers(self, config) -> None:
+        """Wait for the other processes, relay their messages (once: the warnings about the
+        configuration or the navigation are the same in every process), move their pages
+        into this site, and check the links to anchors that no single process could."""
+        workers, self.workers = self.workers, []
+        site_dir = Path(config.site_dir)
+        pages = [file.page for file in self.files.documentation_pages()]
+        reports, failures, seen = [anchor_report(pages, self.skipped)], [], set(self.logged)
+        try:
+            for worker in workers:
+                report, messages = worker.wait()
+                for level, text in messages:
+                    if text in seen:
+                        continue
+                    seen.add(text)
+                    if report is None:
+                        failures.append(text)
+                    else:
+                        log.log(level, text)
+                if report is not None:
+                    reports.append(report)
+            if len(reports) <= len(workers):
+                listing = "\n".join(failures) or "a page-rendering process failed"
+                raise PluginError(f"rendering the pages in {len(workers) + 1} processes failed:\n{listing}")
+            merge_search_index(site_dir, [w.site_dir for w in workers], {p.url: n for n, p in enumerate(pages)})
+            for worker in workers:
+                merge_site(worker.site_dir, site_dir)
+        finally:
+            for worker in workers:
+                worker.cancel()  # and its folder: what it rendered has been moved
+        for problem in foreign_anchor_problems(reports):
+            log.log(config.validation.links.anchors, problem)
 
     def on_serve(self, server, config, builder):
         """Rebuild on save of the synonym table too, so writers see its effect live; and

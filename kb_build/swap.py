@@ -64,7 +64,7 @@ def swap_in(new: Path, final: Path) -> None:
 
 def staging_dir(final: Path, kind: str) -> Path:
     """The sibling folder a new copy of ``final`` is written to before it replaces it
-    (``.kb-index.tmp-<pid>``, ``.site.building-<pid>``), emptied; a leftover of a killed
+    (``.kb-index.tmp-<pid>``, ``.site.building-<pid>``, ``.site.shard1-<pid>``), emptied; a leftover of a killed
     build is found by its name (:func:`remove_leftovers`)."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,7 @@ def staging_dir(final: Path, kind: str) -> Path:
     return staging
 
 
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|staged|building|old)-(?P<pid>\d+)$")
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|staged|building|old|shard\d+)-(?P<pid>\d+)$")
 
 
 def remove_leftovers(final: Path) -> list[Path]:

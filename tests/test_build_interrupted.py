@@ -1,5 +1,6 @@
-"""A `kb build` killed half way (kill -9) while it writes the index or the site leaves the
-published site and index usable, and the next build cleans up after it (issue 8)."""
+"""A `kb build` killed half way (kill -9) while it writes the index or the site (in one
+process or several) leaves the published site and index usable, and the next build cleans
+up after it (issue 8)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ EMAIL = "come-richiedere-assistenza-servizi-email"
 SYNTHETIC_ARTICLES = max(400, PARALLEL_MIN_ARTICLES)
 
 
-def index_processes(project: Path) -> list[int]:
-    """Index writers (kb_build.indexer) still running for this project."""
+def build_processes(project: Path) -> list[int]:
+    """The processes a build starts (the index writer, the page renderers) still running
+    for this project."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -33,7 +35,7 @@ def index_processes(project: Path) -> list[int]:
                 command = (entry / "cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            if "kb_build.indexer" in command and str(project) in command:
+            if ("kb_build.indexer" in command or "kb_build.shards" in command) and str(project) in command:
                 found.append(int(entry.name))
     return found
 
@@ -72,8 +74,17 @@ def written_pages(project: Path, pid: int) -> bool:
     return building.is_dir() and sum(1 for _ in building.glob("*/*/index.html")) >= 50
 
 
-@pytest.mark.parametrize("while_writing", [written_index, written_pages], ids=["index", "site"])
-def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, while_writing):
+def pages_of_another_process(project: Path, pid: int) -> bool:
+    part = project / f".site.shard1-{pid}"
+    return part.is_dir() and sum(1 for _ in part.glob("*/*/index.html")) >= 50
+
+
+@pytest.mark.parametrize(
+    "while_writing, options",
+    [(written_index, []), (written_pages, []), (pages_of_another_process, ["--jobs", "2"])],
+    ids=["index", "site", "site-in-two-processes"],
+)
+def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, while_writing, options):
     site_before = snapshot(project / "site")
     with Searcher(project / "build" / "kb-index") as searcher:
         answer_before = [hit.slug for hit in searcher.search("la posta non arriva")]
@@ -81,7 +92,7 @@ def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, whi
     article = project / "docs" / "email" / f"{EMAIL}.md"
     article.write_text(article.read_text(encoding="utf-8") + "\nCapita anche con lo zebrolino.\n", encoding="utf-8")
 
-    build = subprocess.Popen([str(KB), "build"], cwd=project, env=build_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build = subprocess.Popen([str(KB), "build", *options], cwd=project, env=build_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not while_writing(project, build.pid):
         assert build.poll() is None, "the build ended before it could be interrupted"
@@ -95,15 +106,16 @@ def test_a_build_killed_half_way_keeps_the_published_site_and_index(project, whi
     with Searcher(project / "build" / "kb-index") as searcher:
         assert [hit.slug for hit in searcher.search("la posta non arriva")] == answer_before
         assert searcher.search("zebrolino") == []
-    # The index writer died with its parent; only folders are left, for the next build.
+    # The index writer and the other page renderers died with their parent; only folders
+    # are left, for the next build.
     for _ in range(100):
-        if not index_processes(project):
+        if not build_processes(project):
             break
         time.sleep(0.05)
-    assert index_processes(project) == []
+    assert build_processes(project) == []
     assert leftovers(project)
 
-    result = subprocess.run([str(KB), "build"], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run([str(KB), "build", *options], cwd=project, env=build_environment(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert leftovers(project) == []
     with Searcher(project / "build" / "kb-index") as searcher:
