@@ -480,18 +480,32 @@ class _DocsWatcher:
     QUIET = 0.05  # seconds without further events: an editor's save is several events
 
     def __init__(self, plugin: KBPlugin, docs_dir: Path):
-        from watchdog.events import FileSystemEventHandler
+        from watchdog import events
         from watchdog.observers import Observer
 
+        # Changes only, not "opened" and "closed_no_write": MkDocs reads every article on
+        # each rebuild, and so does a refresh; reacting to reads kept the index refreshing
+        # in a loop, taking the CPU from the writer's next save.
+        changes = frozenset(
+            {
+                events.EVENT_TYPE_CREATED,
+                events.EVENT_TYPE_MODIFIED,
+                events.EVENT_TYPE_MOVED,
+                events.EVENT_TYPE_DELETED,
+                events.EVENT_TYPE_CLOSED,
+            }
+        )
         self.plugin, self.docs_dir = plugin, docs_dir
         self.changed = threading.Event()
         self.stopping = False
         watcher = self
 
-        class Handler(FileSystemEventHandler):
+        class Handler(events.FileSystemEventHandler):
             def on_any_event(self, event):
+                if event.is_directory or event.event_type not in changes:
+                    return
                 paths = (str(event.src_path), str(getattr(event, "dest_path", "") or ""))
-                if not event.is_directory and any(p.endswith(".md") for p in paths):
+                if any(p.endswith(".md") for p in paths):
                     watcher.changed.set()
 
         self.observer = Observer()

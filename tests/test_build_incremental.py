@@ -86,3 +86,38 @@ def test_a_deleted_and_an_added_article_are_seen_at_the_next_query(served):
     assert eventually(lambda: deleted not in slugs(searcher, "assistenza global"))
     assert os.stat(index_dir).st_ino == folder
     searcher.close()
+
+
+class CountingPlugin:
+    """Stands in for the kb plugin: counts the refreshes the docs watcher asks for."""
+
+    def __init__(self):
+        self.refreshes = 0
+
+    def refresh_index(self, docs_dir):
+        self.refreshes += 1
+        for article in docs_dir.rglob("*.md"):  # as the real refresh does, for changed files
+            article.read_bytes()
+
+
+def test_the_docs_watcher_refreshes_the_index_on_saves_not_on_reads(tmp_path):
+    """MkDocs reads every article on each rebuild, and a refresh reads them too: reads must
+    not start refreshes (they did, in a loop that took the CPU from the next save)."""
+    from kb_build.plugin import _DocsWatcher
+
+    docs = make_project(tmp_path / "project") / "docs"
+    plugin = CountingPlugin()
+    watcher = _DocsWatcher(plugin, docs)
+    try:
+        time.sleep(0.3)
+        for article in docs.rglob("*.md"):
+            article.read_text(encoding="utf-8")
+        time.sleep(0.5)
+        assert plugin.refreshes == 0
+        article = docs / "email" / f"{EMAIL}.md"
+        article.write_text(article.read_text(encoding="utf-8") + "\nUna riga in più.\n", encoding="utf-8")
+        assert eventually(lambda: plugin.refreshes >= 1, timeout=10)
+        time.sleep(0.5)
+        assert plugin.refreshes == 1  # one save, one refresh, and its own reads start none
+    finally:
+        watcher.stop()
