@@ -65,6 +65,9 @@ from .swap import remove_leftovers, staging_dir, swap_in
 
 log = get_plugin_logger(__name__)
 
+# Seconds MkDocs waits after a change before rebuilding, during `mkdocs serve` (on_serve).
+INDEX_HEAD_START = 0.5
+
 # Below this many articles the index is written in this process: starting a second
 # Python (about 0.3 s) would cost more than it saves.
 PARALLEL_MIN_ARTICLES = 200
@@ -98,6 +101,7 @@ class KBPlugin(BasePlugin[KBConfig]):
         self.docs_cache = DocsCache()
         self.indexed: dict[str, dict] | None = None  # slug -> raw_fields(), in the live index
         self.indexed_stamp = None  # index_stamp() of the live index when we last wrote it
+        self.raw_made: dict[str, tuple[Article, dict]] = {}  # see _raw_documents
         # This build's index: a child process, or documents to write here in on_post_build.
         self.job: IndexJob | None = None
         self.pending: dict[str, dict] | None = None
@@ -171,7 +175,7 @@ class KBPlugin(BasePlugin[KBConfig]):
             self.articles = docs.articles
             # Compared and handed over with their bodies still in Markdown: the plain text
             # is made only for the articles that changed, or by the index process.
-            documents = {article.slug: raw_fields(article) for article in self.articles}
+            documents = self._raw_documents(self.articles)
             if not self._update_in_place(documents):
                 self._start_full_index(documents)
 
@@ -205,6 +209,18 @@ class KBPlugin(BasePlugin[KBConfig]):
         if self.shard is not None:
             env.loader = ChoiceLoader([DictLoader({SKIP_TEMPLATE: ""}), env.loader])
         return env
+
+    def _raw_documents(self, articles: list[Article]) -> dict[str, dict]:
+        """Each article's raw_fields(), made again only for the articles re-parsed since the
+        last call (the docs cache returns the same object for an unchanged file)."""
+        previous, self.raw_made = self.raw_made, {}
+        documents = {}
+        for article in articles:
+            made = previous.get(article.slug)
+            raw = made[1] if made is not None and made[0] is article else raw_fields(article)
+            self.raw_made[article.slug] = (article, raw)
+            documents[article.slug] = raw
+        return documents
 
     def _update_in_place(self, documents: dict[str, dict]) -> bool:
         """Apply to the live index what changed since we last wrote it; False when it has
@@ -410,6 +426,11 @@ class KBPlugin(BasePlugin[KBConfig]):
         server.watch(str(SYNONYMS_FILE))
         if self.watcher is None:
             self.watcher = _DocsWatcher(self, Path(config.docs_dir))
+        # MkDocs starts its rebuild (reloading mkdocs.yml, plugins and theme: a few tenths of
+        # a second of CPU) this long after it notices a change. Later than its 0.1 s, the
+        # index update above runs first instead of sharing the CPU with it; the rebuild of
+        # a large KB takes a minute anyway.
+        server.build_delay = max(server.build_delay, INDEX_HEAD_START)
         return server
 
     def on_shutdown(self):
@@ -429,7 +450,7 @@ class KBPlugin(BasePlugin[KBConfig]):
                 return
             docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
             if not problems:
-                self._update_in_place({article.slug: raw_fields(article) for article in docs.articles})
+                self._update_in_place(self._raw_documents(docs.articles))
 
     def publish_staged_index(self) -> None:
         """Swap the index staged by a successful `kb build` into place."""
