@@ -165,11 +165,11 @@ def init_rate_limits(app, settings) -> Limiter:
     searched = limiter.limit(limits["RATELIMIT_SEARCH"], exempt_when=lambda: not request.args.get("q", "").strip())
     api = limiter.limit(limits["RATELIMIT_API"])
     submitted = limiter.shared_limit(limits["RATELIMIT_SUBMIT"], scope="submit", methods=["POST"])
-    # Flask-Limiter works out which limits apply twice per request (its before_request hook,
-    # then the view's wrapper): a good part of a page's CPU. Requests no limit can apply to
-    # (the form page, the search step without a query, every other page) skip the wrapper
-    # and are let through at once by the hook.
-    limiter.request_filter(lambda: not _limit_applies())
+    # Flask-Limiter works out which limits apply twice per request: in its before_request
+    # hook (for default, application and meta limits, of which there are none here) and in
+    # the wrapper of a limited view. Together a good part of a page's CPU: the hook goes, and
+    # the wrapper is entered only by the requests a limit counts (not the form page itself).
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     for endpoint, limit in [
         ("flow.search_step", searched),
         ("api.search", api),
