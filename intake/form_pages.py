@@ -2,8 +2,8 @@
 
 The first ``GET /modulo/<tipo>?token=...`` shows the same page to every customer except for
 three values: the search token (a hidden field), the search's query (the subject is
-prefilled with it, it is shown, and it is in the link back to the results) and the CSRF
-token of the customer's session. Rendering the WTForms fields of a form costs 10-15 ms of
+prefilled with it, it is shown, and it is in the link back to the results, URL-encoded) and
+the CSRF token of the customer's session. Rendering the WTForms fields of a form costs 10-15 ms of
 CPU, most of the request; so the page is rendered once per type and mount point with
 placeholders, and each request puts its own values in, escaped for HTML (the page's only
 context for them: element text and double-quoted attributes). ``make bench`` measures the
@@ -15,9 +15,11 @@ Development mode (``FLASK_DEBUG``) renders every time, so template edits show at
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
+from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
@@ -27,31 +29,39 @@ from .tickets import SearchContext
 _MARK = secrets.token_hex(8)  # per process: no text a customer types can collide with it
 QUERY = f"kbquery{_MARK}"
 TOKEN = f"kbtoken{_MARK}"
-AGAIN = f"kbagain{_MARK}"
+AGAIN_QUERY = f"kbagainquery{_MARK}"
 CSRF = f"kbcsrf{_MARK}"
+_PLACEHOLDER = re.compile(f"({QUERY}|{TOKEN}|{AGAIN_QUERY}|{CSRF})")  # captured: split() keeps them
 
 
 @dataclasses.dataclass(frozen=True)
 class _Placeholders(SearchContext):
-    """A search whose every value is a placeholder (the link back too, which is URL-encoded)."""
+    """A search whose every value is a placeholder; in the link back, the query's place in
+    the URL is one too (URL-encoded there, not only HTML-escaped)."""
 
     @property
     def again(self) -> str:
-        return AGAIN
+        return url_for("flow.search_step", q=AGAIN_QUERY, tipo=self.claims.request_type)
+
+
+def _url_encoded(value: str) -> str:
+    """``value`` as werkzeug's ``url_for`` encodes a query parameter (werkzeug.urls._urlencode)."""
+    return urlencode([("", value)], safe="!$'()*,/:;?@")[1:]
 
 
 def fresh_form_page(item: RequestType, search: SearchContext) -> str:
     """The HTML of ``item``'s form as first shown after the search ``search``."""
     pages: dict = current_app.extensions.setdefault("intake.form_pages", {})
     key = (item.definition.name, request.script_root)
-    page = pages.get(key)
-    if page is None or current_app.debug:
-        page = pages[key] = _render_with_placeholders(item, search)
-    page = page.replace(TOKEN, escape(search.token)).replace(AGAIN, escape(search.again))
-    page = page.replace(QUERY, escape(search.query))
-    if CSRF in page:
-        page = page.replace(CSRF, escape(generate_csrf()))
-    return page
+    parts = pages.get(key)
+    if parts is None or current_app.debug:
+        # Split at the placeholders once: each request joins the pieces in one pass instead
+        # of searching the whole page for each of them.
+        parts = pages[key] = _PLACEHOLDER.split(_render_with_placeholders(item, search))
+    values = {TOKEN: escape(search.token), QUERY: escape(search.query), AGAIN_QUERY: escape(_url_encoded(search.query))}
+    if CSRF in parts:
+        values[CSRF] = escape(generate_csrf())
+    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
 
 
 def _render_with_placeholders(item: RequestType, search: SearchContext) -> str:

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -82,6 +83,15 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+    def get_signing_serializer(self, app):
+        """Flask builds the cookie's serializer anew for every request; it depends only on the
+        app's keys, so it is built once per app and set of keys (a change of key still counts)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = app.extensions.get("intake.session_serializer")
+        if cached is None or cached[0] != keys:
+            cached = app.extensions["intake.session_serializer"] = (keys, super().get_signing_serializer(app))
+        return cached[1]
 
 
 def security_headers(response):
@@ -155,16 +165,44 @@ def init_rate_limits(app, settings) -> Limiter:
     searched = limiter.limit(limits["RATELIMIT_SEARCH"], exempt_when=lambda: not request.args.get("q", "").strip())
     api = limiter.limit(limits["RATELIMIT_API"])
     submitted = limiter.shared_limit(limits["RATELIMIT_SUBMIT"], scope="submit", methods=["POST"])
+    # Flask-Limiter works out which limits apply twice per request: in its before_request
+    # hook (for default, application and meta limits, of which there are none here) and in
+    # the wrapper of a limited view. Together a good part of a page's CPU: the hook goes, and
+    # the wrapper is entered only by the requests a limit counts (not the form page itself).
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     for endpoint, limit in [
         ("flow.search_step", searched),
         ("api.search", api),
         ("forms.form", submitted),
         ("flow.solved", submitted),
     ]:
-        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+        app.view_functions[endpoint] = _when_limited(app.view_functions[endpoint], limit)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.extensions["intake.limiter"] = limiter
     return limiter
+
+
+def _limit_applies() -> bool:
+    """True for a request one of the limits of init_rate_limits counts (keep the two in step)."""
+    endpoint = request.endpoint
+    if endpoint == "api.search":
+        return True
+    if endpoint == "flow.search_step":
+        return bool(request.args.get("q", "").strip())
+    if endpoint in ("forms.form", "flow.solved"):
+        return request.method == "POST"
+    return False
+
+
+def _when_limited(view, limit):
+    """``view`` wrapped by Flask-Limiter's ``limit``, entered only when a limit applies."""
+    limited = limit(view)
+
+    @functools.wraps(view)
+    def dispatch(*args, **kwargs):
+        return (limited if _limit_applies() else view)(*args, **kwargs)
+
+    return dispatch
 
 
 def too_many_requests(error: RateLimitExceeded):

@@ -25,10 +25,17 @@ bp = Blueprint("tickets", __name__)
 
 TOKEN_FIELD = "token"  # the hidden field (and, on GET, the query parameter) with the search token
 SESSION_TICKETS = "tickets"
+SESSION_SEARCHES = "searches"  # [[search token nonce, ticket ID], ...]: what the form page checks on GET
 REMEMBERED_TICKETS = 10
 UNDELIVERABLE_MESSAGE = (
     "Non possiamo inviare e-mail a «{address}»: usa un indirizzo senza lettere accentate "
     "prima della @ (ad esempio mario.rossi@example.it)."
+)
+
+USED_BY_SOMEONE_ELSE = (  # TokenUsed's refusal, on the form sent again instead of the search step
+    "Questa richiesta è già stata inviata: ogni ricerca permette di aprire una sola richiesta. "
+    "Quello che hai scritto è ancora qui sotto: copialo, poi torna ai risultati della ricerca "
+    "per aprire una nuova richiesta."
 )
 
 
@@ -68,6 +75,12 @@ class SearchContext:
 def check_gate(tipo: str) -> SearchContext:
     """The search token of this request (hidden field on POST, query on GET), checked.
 
+    Whether the token already stored a ticket is the database's answer on POST, where it
+    matters. Showing the form (GET) asks only this browser's session, which remembers the
+    searches it submitted: the page is the intake's most requested one and stores nothing,
+    and a used token opened in another browser gets the form, whose submission the database
+    then refuses (the form comes back with everything typed, see :func:`refused`).
+
     The claims are also kept in ``g`` for the outcome receivers (the deflection counter).
 
     :raise GateError: missing, forged, expired, of another type, or already used.
@@ -75,7 +88,10 @@ def check_gate(tipo: str) -> SearchContext:
     source = request.form if request.method == "POST" else request.args
     token = source.get(TOKEN_FIELD, "")
     claims = gate.verify(token, tipo)
-    used = ticket_for_nonce(get_session(), claims.nonce)
+    if request.method == "POST":
+        used = ticket_for_nonce(get_session(), claims.nonce)
+    else:
+        used = submitted_searches().get(claims.nonce)
     if used is not None:
         raise AlreadySubmitted(used)
     g.search_claims = claims
@@ -88,6 +104,8 @@ def refused(refusal: GateError, tipo: str):
     - a plain link to a form (GET, no token): the search step, with the type chosen;
     - the same form sent twice by its own customer (a double click, Back and send): the
       confirmation of the ticket it stored;
+    - a form sent with a search another session already used: the form again, everything
+      typed kept, with why (403);
     - anything else: the search step again, with why (HTTP 428 or 403), the subject typed
       as the description to search, and a link to the customer's own ticket if the search
       already opened one.
@@ -95,10 +113,18 @@ def refused(refusal: GateError, tipo: str):
     if request.method == "GET" and isinstance(refusal, TokenMissing):
         return redirect(url_for("flow.search_step", tipo=tipo), code=303)
     own = refusal.ticket_id if isinstance(refusal, AlreadySubmitted) and refusal.ticket_id in submitted() else None
-    stored = get_session().get(Ticket, own) if own else None
-    if stored is not None and stored.request_type == tipo and request.method == "POST":
+    stored = get_session().get(Ticket, own) if own and request.method == "POST" else None
+    if stored is not None and stored.request_type == tipo:
         return redirect(url_for("tickets.confirmation", ticket_id=own), code=303)
     current_app.logger.info("form %s refused: %s", tipo, refusal.detail or type(refusal).__name__)
+    if isinstance(refusal, AlreadySubmitted) and own is None and request.method == "POST":
+        # Someone else's search (a link shared or opened in another browser, whose form page
+        # only asked its own session): what this customer typed comes back with the refusal.
+        from .errors import render_form_again
+
+        page = render_form_again(USED_BY_SOMEONE_ELSE, refusal.status)
+        if page is not None:
+            return page
     query = request.form.get("oggetto", "") if request.method == "POST" else ""
     return flow.refusal_page(refusal, chosen=tipo, query=query, ticket_id=own)
 
@@ -141,21 +167,32 @@ def store_ticket(submission: Submission, claims: GateClaims) -> Ticket:
         )
     except TokenUsed:
         raise AlreadySubmitted(ticket_for_nonce(db_session, claims.nonce) or "") from None
-    remember(ticket.id)
+    remember(ticket.id, claims.nonce)
     sender = current_app.extensions.get("intake.sender")
     if sender is not None:
         sender.wake()  # deliver now, not at the next tick
     return ticket
 
 
-def remember(ticket_id: str) -> None:
-    """Let this browser session see the confirmation page of ``ticket_id``."""
+def remember(ticket_id: str, search_nonce: str) -> None:
+    """Let this browser session see the confirmation page of ``ticket_id``, and know that
+    the search with ``search_nonce`` stored it (its form page then says so, see check_gate)."""
     session[SESSION_TICKETS] = [*submitted(), ticket_id][-REMEMBERED_TICKETS:]
+    searches = [[nonce, ticket] for nonce, ticket in submitted_searches().items() if nonce != search_nonce]
+    session[SESSION_SEARCHES] = [*searches, [search_nonce, ticket_id]][-REMEMBERED_TICKETS:]
 
 
 def submitted() -> list[str]:
     value = session.get(SESSION_TICKETS)
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def submitted_searches() -> dict[str, str]:
+    """The searches this session submitted: their token's nonce -> the ticket each stored."""
+    value = session.get(SESSION_SEARCHES)
+    if not isinstance(value, list):
+        return {}
+    return {str(pair[0]): str(pair[1]) for pair in value if isinstance(pair, list) and len(pair) == 2}
 
 
 @bp.get("/ricevuta/<ticket_id>")

@@ -121,9 +121,51 @@ def test_replayed_token_is_refused_with_403_once_it_stored_a_ticket(app, databas
     before = stored(app)
     assert before["tickets"] == 1
     replay = FlaskClient(app).post("/modulo/email", data=data | {"oggetto": "Errore 550 anche verso Libero"})
-    page = assert_refused(replay, 403, "Questa richiesta è già stata inviata: ogni ricerca permette di aprire una sola richiesta")
+    page = assert_form_refused_with_answers_kept(replay, data | {"oggetto": "Errore 550 anche verso Libero"})
     assert "Vedi la richiesta" not in page  # another session: nothing about the ticket is shown
     assert stored(app) == before
+
+
+def assert_form_refused_with_answers_kept(response, data: dict) -> str:
+    """403: the form again, the "already sent" refusal on top, every answer typed still in it."""
+    page = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 403, page[:500]
+    assert "Questa richiesta è già stata inviata: ogni ricerca permette di aprire una sola richiesta." in page
+    assert "Quello che hai scritto è ancora qui sotto" in page
+    assert 'class="request-form"' in page
+    for name in ("oggetto", "caselle", "client_nome", "nome", "email"):
+        assert f'name="{name}"' in page and f'value="{data[name]}"' in page, name
+    assert data["descrizione"] in page
+    return page
+
+
+def test_a_used_tokens_form_opened_in_another_browser_is_refused_on_sending_with_everything_kept(app, database_url):  # SQLite and PostgreSQL
+    """The form page asks only the browser's own session whether its search was used (the
+    database is asked when the form is sent): a link opened elsewhere shows the form, and
+    sending it is refused without losing what was typed there."""
+    customer = app.test_client()
+    token = customer.search_token("email")
+    assert customer.post("/modulo/email", data=valid_data(DEFINITIONS["email"]) | {"token": token}).status_code == 303
+    before = stored(app)
+    elsewhere = FlaskClient(app)
+    shown = elsewhere.get("/modulo/email", query_string={"token": token})
+    assert shown.status_code == 200
+    assert 'class="request-form"' in shown.get_data(as_text=True)
+    typed = valid_data(DEFINITIONS["email"]) | {"token": token, "nome": "Giulia Bianchi", "descrizione": "Scritto in un altro browser."}
+    page = assert_form_refused_with_answers_kept(elsewhere.post("/modulo/email", data=typed), typed)
+    assert f'<input type="hidden" name="token" value="{token}">' in page
+    assert stored(app) == before
+
+
+def test_the_browser_that_sent_the_form_is_told_so_when_it_opens_it_again(app):
+    customer = app.test_client()
+    token = customer.search_token("email")
+    sent = customer.post("/modulo/email", data=valid_data(DEFINITIONS["email"]) | {"token": token})
+    assert sent.status_code == 303
+    ticket_id = sent.location.rsplit("/", 1)[1]
+    page = assert_refused(customer.get("/modulo/email", query_string={"token": token}), 403, "Questa richiesta è già stata inviata")
+    assert f'<a href="/ricevuta/{ticket_id}">Vedi la richiesta {ticket_id} che hai già inviato</a>' in page
+    assert 'class="request-form"' not in page
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,11 @@ from intake.views import render_form
 from .intake_data import DEFINITIONS
 
 NAMES = sorted(DEFINITIONS)
-QUERIES = ["la posta non arriva", 'Errore "550" <b>dal</b> server & l’invio di info@rossi.it']
+QUERIES = [
+    "la posta non arriva",
+    'Errore "550" <b>dal</b> server & l’invio di info@rossi.it',
+    "costo 100% + IVA? rete a/b #1 = ok; (sì) ~ [x]",  # URL-encoded in the link back to the results
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
