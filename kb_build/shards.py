@@ -21,6 +21,7 @@ The result is the site a single process builds, byte for byte (a test compares t
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import os
@@ -212,6 +213,7 @@ def main(argv: list[str]) -> int:
     config_file, site_dir = argv[0], argv[1]
     shard, build_time, parent = Shard(int(argv[2]), int(argv[3])), int(argv[4]), int(argv[5])
     die_with_parent(parent)
+    gc.disable()  # as in the main build (kb_build.build, _NO_GC); the process ends with the build
     state = pickle.load(sys.stdin.buffer)
     logging.getLogger("mkdocs").addHandler(_JSONLines(logging.WARNING))
     try:
