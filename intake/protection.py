@@ -162,45 +162,47 @@ def init_rate_limits(app, settings) -> Limiter:
         swallow_errors=True,
     )
     limits = settings.rate_limits
-    searched = limiter.limit(limits["RATELIMIT_SEARCH"], exempt_when=lambda: not request.args.get("q", "").strip())
+    searched = limiter.limit(limits["RATELIMIT_SEARCH"])
     api = limiter.limit(limits["RATELIMIT_API"])
-    submitted = limiter.shared_limit(limits["RATELIMIT_SUBMIT"], scope="submit", methods=["POST"])
+    submitted = limiter.shared_limit(limits["RATELIMIT_SUBMIT"], scope="submit")
     # Flask-Limiter works out which limits apply twice per request: in its before_request
     # hook (for default, application and meta limits, of which there are none here) and in
-    # the wrapper of a limited view. Together a good part of a page's CPU: the hook goes, and
-    # the wrapper is entered only by the requests a limit counts (not the form page itself).
+    # the wrapper of a limited view. Together a good part of a page's CPU: the hook goes (a
+    # private name: if a new Flask-Limiter renames it, remove() fails at start-up, in every
+    # test), and the wrapper is entered only by the requests a limit counts.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
-    for endpoint, limit in [
-        ("flow.search_step", searched),
-        ("api.search", api),
-        ("forms.form", submitted),
-        ("flow.solved", submitted),
+    for endpoint, limit, counts in [
+        ("flow.search_step", searched, _has_query),  # a search, not the empty page
+        ("api.search", api, _always),
+        ("forms.form", submitted, _is_post),  # a submission, not the form page
+        ("flow.solved", submitted, _is_post),
     ]:
-        app.view_functions[endpoint] = _when_limited(app.view_functions[endpoint], limit)
+        app.view_functions[endpoint] = _limited_when(app.view_functions[endpoint], limit, counts)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.extensions["intake.limiter"] = limiter
     return limiter
 
 
-def _limit_applies() -> bool:
-    """True for a request one of the limits of init_rate_limits counts (keep the two in step)."""
-    endpoint = request.endpoint
-    if endpoint == "api.search":
-        return True
-    if endpoint == "flow.search_step":
-        return bool(request.args.get("q", "").strip())
-    if endpoint in ("forms.form", "flow.solved"):
-        return request.method == "POST"
-    return False
+def _has_query() -> bool:
+    return bool(request.args.get("q", "").strip())
 
 
-def _when_limited(view, limit):
-    """``view`` wrapped by Flask-Limiter's ``limit``, entered only when a limit applies."""
+def _always() -> bool:
+    return True
+
+
+def _is_post() -> bool:
+    return request.method == "POST"
+
+
+def _limited_when(view, limit, counts):
+    """``view`` wrapped by Flask-Limiter's ``limit``, which counts the requests ``counts()`` is
+    true for; the others go straight to ``view``."""
     limited = limit(view)
 
     @functools.wraps(view)
     def dispatch(*args, **kwargs):
-        return (limited if _limit_applies() else view)(*args, **kwargs)
+        return (limited if counts() else view)(*args, **kwargs)
 
     return dispatch
 
