@@ -24,8 +24,9 @@ from .store import create_ticket, ticket_for_nonce
 bp = Blueprint("tickets", __name__)
 
 TOKEN_FIELD = "token"  # the hidden field (and, on GET, the query parameter) with the search token
-SESSION_TICKETS = "tickets"
-SESSION_SEARCHES = "searches"  # [[search token nonce, ticket ID], ...]: what the form page checks on GET
+# [[search token nonce, ticket ID], ...]: the confirmation pages this browser may see, and
+# the searches whose form page says they were used (check_gate, on GET).
+SESSION_SEARCHES = "searches"
 REMEMBERED_TICKETS = 10
 UNDELIVERABLE_MESSAGE = (
     "Non possiamo inviare e-mail a «{address}»: usa un indirizzo senza lettere accentate "
@@ -177,14 +178,13 @@ def store_ticket(submission: Submission, claims: GateClaims) -> Ticket:
 def remember(ticket_id: str, search_nonce: str) -> None:
     """Let this browser session see the confirmation page of ``ticket_id``, and know that
     the search with ``search_nonce`` stored it (its form page then says so, see check_gate)."""
-    session[SESSION_TICKETS] = [*submitted(), ticket_id][-REMEMBERED_TICKETS:]
     searches = [[nonce, ticket] for nonce, ticket in submitted_searches().items() if nonce != search_nonce]
     session[SESSION_SEARCHES] = [*searches, [search_nonce, ticket_id]][-REMEMBERED_TICKETS:]
 
 
 def submitted() -> list[str]:
-    value = session.get(SESSION_TICKETS)
-    return [str(v) for v in value] if isinstance(value, list) else []
+    """The tickets this session stored (it may see their confirmation pages)."""
+    return list(submitted_searches().values())
 
 
 def submitted_searches() -> dict[str, str]:
