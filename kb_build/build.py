@@ -74,10 +74,7 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True, jobs
         config.site_dir = str(staging)
         kb_plugin = config.plugins.get("kb")
         if kb_plugin is not None:
-            kb_plugin.stage_index = True
-            kb_plugin.jobs = jobs or auto_jobs(config.docs_dir)
-            kb_plugin.published_site = final
-            kb_plugin.logged = collect.messages  # a worker's copy of a warning is not shown twice
+            kb_plugin.begin_kb_build(jobs or auto_jobs(config.docs_dir), final, collect.messages)
         try:
             try:
                 build(config)
@@ -91,11 +88,8 @@ def build_site(config_file: str | Path = "mkdocs.yml", strict: bool = True, jobs
                 kb_plugin.publish_staged_index()
             swap_in(staging, final)
         finally:
-            # MkDocs keeps one instance of our plugin per process (it has on_startup), so
-            # a later plain `mkdocs build` in this process must not stage its index.
             if kb_plugin is not None:
-                kb_plugin.stage_index = False
-                kb_plugin.jobs, kb_plugin.shard, kb_plugin.logged, kb_plugin.published_site = 1, None, [], None
+                kb_plugin.end_kb_build()
         return final
     finally:
         logger.removeHandler(collect)

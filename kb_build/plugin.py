@@ -408,7 +408,7 @@ class KBPlugin(BasePlugin[KBConfig]):
                         log.log(level, text)
                 if report is not None:
                     reports.append(report)
-            if len(reports) <= len(workers):
+            if len(reports) < 1 + len(workers):  # a worker failed: no report of its own
                 listing = "\n".join(failures) or "a page-rendering process failed"
                 raise PluginError(f"rendering the pages in {len(workers) + 1} processes failed:\n{listing}")
             merge_search_index(site_dir, [w.site_dir for w in workers], {p.url: n for n, p in enumerate(pages)})
@@ -451,6 +451,18 @@ class KBPlugin(BasePlugin[KBConfig]):
             docs, problems = check_docs(docs_dir, self.ticket_forms(), cache=self.docs_cache)
             if not problems:
                 self._update_in_place(self._raw_documents(docs.articles))
+
+    def begin_kb_build(self, jobs: int, published_site: Path, logged: list[str]) -> None:
+        """`kb build` (:func:`kb_build.build.build_site`): the index is staged, to be published
+        with the site or not at all; the pages are rendered by ``jobs`` processes, whose
+        folders go beside ``published_site``; ``logged`` is the list of the messages shown so
+        far (a worker's copy of one is not shown again)."""
+        self.stage_index, self.jobs, self.published_site, self.logged = True, jobs, published_site, logged
+
+    def end_kb_build(self) -> None:
+        """MkDocs keeps one instance of this plugin per process (it has on_startup): a later
+        plain `mkdocs build` in this process neither stages its index nor starts workers."""
+        self.stage_index, self.jobs, self.shard, self.published_site, self.logged = False, 1, None, None, []
 
     def publish_staged_index(self) -> None:
         """Swap the index staged by a successful `kb build` into place."""
