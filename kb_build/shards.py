@@ -25,14 +25,13 @@ import gc
 import json
 import logging
 import os
-import pickle
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .children import Child, start_child
 
 # A page outside a process's shard is rendered with this template, which is empty: MkDocs
 # writes no file for an empty page ("Page skipped").
@@ -80,35 +79,20 @@ class ShardWorker:
     def __init__(self, config_file: Path, site_dir: Path, shard: Shard, build_time: int, state: bytes):
         self.site_dir = Path(site_dir)
         shutil.rmtree(self.site_dir, ignore_errors=True)
-        # Files, not pipes: nobody reads a pipe while the main build renders.
-        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        command = [
-            sys.executable, "-m", "kb_build.shards", str(config_file), str(self.site_dir),
-            str(shard.number), str(shard.count), str(build_time), str(os.getpid()),
-        ]
-        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self._out, stderr=self._err, env=env)
-        try:
-            self.process.stdin.write(state)  # the worker reads it first thing
-            self.process.stdin.close()
-        except OSError:  # the worker died at start: wait() reports why
-            pass
+        args = [str(config_file), str(self.site_dir), str(shard.number), str(shard.count), str(build_time)]
+        self.child = Child("kb_build.shards", args, state)
 
     def wait(self) -> tuple[dict | None, list[tuple[int, str]]]:
         """The shard's anchors report (:func:`anchor_report`), None when it failed; and its
         messages (MkDocs' warnings and errors) as (logging level, text)."""
-        code = self.process.wait()
-        self._out.seek(0)
-        self._err.seek(0)
-        report = self._out.read().decode("utf-8", errors="replace")
+        code, report, errors = self.child.wait()
         messages = []
-        for line in self._err.read().decode("utf-8", errors="replace").splitlines():
+        for line in errors.splitlines():
             try:
                 level, text = json.loads(line)
             except ValueError:  # not ours: Python itself (a crash)
                 level, text = logging.ERROR, line
             messages.append((level, text))
-        self._close()
         if code != 0:
             if not messages:
                 messages.append((logging.ERROR, f"the page-rendering process ended with status {code}"))
@@ -116,18 +100,9 @@ class ShardWorker:
         return json.loads(report), messages
 
     def cancel(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        self._close()
-        self.remove()
-
-    def remove(self) -> None:
+        """Stop the process if it still runs, and remove its folder."""
+        self.child.kill()
         shutil.rmtree(self.site_dir, ignore_errors=True)
-
-    def _close(self) -> None:
-        self._out.close()
-        self._err.close()
 
 
 def merge_site(part: Path, site_dir: Path) -> None:
@@ -208,13 +183,10 @@ def main(argv: list[str]) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from .indexer import die_with_parent
-
     config_file, site_dir = argv[0], argv[1]
-    shard, build_time, parent = Shard(int(argv[2]), int(argv[3])), int(argv[4]), int(argv[5])
-    die_with_parent(parent)
+    shard, build_time = Shard(int(argv[2]), int(argv[3])), int(argv[4])
+    state = start_child(argv)
     gc.disable()  # as in the main build (kb_build.build, _NO_GC); the process ends with the build
-    state = pickle.load(sys.stdin.buffer)
     logging.getLogger("mkdocs").addHandler(_JSONLines(logging.WARNING))
     try:
         # Not strict: the main build decides, once it has every process's warnings.
