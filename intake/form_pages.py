@@ -20,10 +20,10 @@ import secrets
 from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
-from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from .forms import RequestType
+from .signing import csrf_token
 from .tickets import SearchContext
 
 _MARK = secrets.token_hex(8)  # per process: no text a customer types can collide with it
@@ -60,7 +60,7 @@ def fresh_form_page(item: RequestType, search: SearchContext) -> str:
         parts = pages[key] = _PLACEHOLDER.split(_render_with_placeholders(item, search))
     values = {TOKEN: escape(search.token), QUERY: escape(search.query), AGAIN_QUERY: escape(_url_encoded(search.query))}
     if CSRF in parts:
-        values[CSRF] = escape(generate_csrf())
+        values[CSRF] = escape(csrf_token())
     return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
 
 

@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, TimestampSigner
 
 from .settings import DEFAULT_TOKEN_MAX_AGE, ConfigError, app_settings
+from .signing import Serializer
 
 SALT = "intake.search-gate.v1"
 MAX_QUERY_CHARS = 500  # the token travels in a hidden field: keep it small
@@ -113,7 +114,7 @@ class SearchGate:
             raise ConfigError(f"SEARCH_TOKEN_MAX_AGE: expected seconds above 0 but received: {max_age!r}")
         signer = type("Signer", (_ClockSigner,), {"clock": staticmethod(clock or time.time)})
         self.max_age = max_age
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=SALT, signer=signer)
+        self._serializer = Serializer(secret_key, salt=SALT, signer=signer)
 
     def issue(self, query: str, article_slugs: Sequence[str], request_type: str, nonce: str | None = None) -> str:
         """A token for a search of ``query`` that showed ``article_slugs``, valid for ``request_type``.

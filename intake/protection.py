@@ -33,6 +33,8 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .signing import app_serializer
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -85,13 +87,14 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
     def get_signing_serializer(self, app):
-        """Flask builds the cookie's serializer anew for every request; it depends only on the
-        app's keys, so it is built once per app and set of keys (a change of key still counts)."""
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        cached = app.extensions.get("intake.session_serializer")
-        if cached is None or cached[0] != keys:
-            cached = app.extensions["intake.session_serializer"] = (keys, super().get_signing_serializer(app))
-        return cached[1]
+        """Flask's serializer of the cookie (the same keys, salt and settings, so the same
+        cookies), built once per app and set of keys instead of for every request, with the
+        signing work done once per key (``intake.signing``)."""
+        if not app.secret_key:
+            return None
+        keys = [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key]  # as Flask: current key last
+        signer_kwargs = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
+        return app_serializer(app, "session", keys, salt=self.salt, serializer=self.serializer, signer_kwargs=signer_kwargs)
 
 
 def security_headers(response):
