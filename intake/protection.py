@@ -97,13 +97,28 @@ class SessionInterface(SecureCookieSessionInterface):
         return app_serializer(app, "session", keys, salt=self.salt, serializer=self.serializer, signer_kwargs=signer_kwargs)
 
 
-def security_headers(response):
-    """After every request (errors and static files included): the headers of the module docstring."""
-    # Added, not merged: no view sets these itself (a merge costs a scan of the headers per name).
-    response.headers.extend(_SECURITY_HEADER_ITEMS)
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = HSTS
-    return response
+class SecurityHeaders:
+    """WSGI middleware: the headers of the module docstring on every answer of the app it wraps,
+    error pages and static files included.
+
+    Added to the header list as the answer starts, not through the response object:
+    werkzeug would check and convert each of them again on every request (about 5% of the
+    form page's CPU). No view sets these headers itself.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        https = environ.get("wsgi.url_scheme") == "https"  # after ProxyFix, which wraps this
+
+        def start_with_headers(status, headers, exc_info=None):
+            headers.extend(_SECURITY_HEADER_ITEMS)
+            if https:
+                headers.append(("Strict-Transport-Security", HSTS))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_with_headers)
 
 
 def static_version(filename: str) -> str | None:
@@ -250,7 +265,8 @@ def retry_after() -> int:
 def init_app(app) -> None:
     """Install everything of this module on ``app`` (after its blueprints are registered)."""
     settings = app.extensions["intake.settings"]
-    if settings.trusted_proxies:
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
+    if settings.trusted_proxies:  # outside: the headers see the scheme as the proxies gave it
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     app.session_interface = SessionInterface()
@@ -258,5 +274,4 @@ def init_app(app) -> None:
     app.extensions["intake.static_versions"] = {}
     app.url_defaults(add_static_version)
     app.after_request(cache_static)
-    app.after_request(security_headers)
     init_rate_limits(app, settings)
