@@ -183,12 +183,14 @@ def init_rate_limits(app, settings) -> Limiter:
     searched = limiter.limit(limits["RATELIMIT_SEARCH"])
     api = limiter.limit(limits["RATELIMIT_API"])
     submitted = limiter.shared_limit(limits["RATELIMIT_SUBMIT"], scope="submit")
-    # Flask-Limiter works out which limits apply twice per request: in its before_request
-    # hook (for default, application and meta limits, of which there are none here) and in
-    # the wrapper of a limited view. Together a good part of a page's CPU: the hook goes (a
-    # private name: if a new Flask-Limiter renames it, remove() fails at start-up, in every
-    # test), and the wrapper is entered only by the requests a limit counts.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # Flask-Limiter hooks into every request three times: before it, for default, application
+    # and meta limits (none here); after it, for X-RateLimit headers (off) and deduct_when
+    # limits (none); at teardown, to reset its per-request state, which lives on the request
+    # context and goes with it anyway. Together a good part of a page's CPU, for nothing
+    # here: the hooks go, and the limits live only in the wrappers below, entered only by the
+    # requests a limit counts. (Private names: if a new Flask-Limiter renames one, the
+    # removal fails at start-up, in every test.)
+    _remove_hooks(app, limiter)
     for endpoint, limit, counts in [
         ("flow.search_step", searched, _has_query),  # a search, not the empty page
         ("api.search", api, _always),
@@ -199,6 +201,16 @@ def init_rate_limits(app, settings) -> Limiter:
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.extensions["intake.limiter"] = limiter
     return limiter
+
+
+def _remove_hooks(app, limiter: Limiter) -> None:
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)
+    after = app.after_request_funcs[None]
+    injects = [f for f in after if isinstance(f, functools.partial) and f.func is Limiter._Limiter__inject_headers]
+    if len(injects) != 1:
+        raise RuntimeError("Flask-Limiter's after_request hook (__inject_headers) not found: see _remove_hooks")
+    after.remove(injects[0])
 
 
 def _has_query() -> bool:
