@@ -49,19 +49,29 @@ def _url_encoded(value: str) -> str:
     return urlencode([("", value)], safe="!$'()*,/:;?@")[1:]
 
 
-def fresh_form_page(item: RequestType, search: SearchContext) -> str:
-    """The HTML of ``item``'s form as first shown after the search ``search``."""
+def fresh_form_page(item: RequestType, search: SearchContext) -> bytes:
+    """The HTML of ``item``'s form as first shown after the search ``search``, UTF-8 encoded."""
     pages: dict = current_app.extensions.setdefault("intake.form_pages", {})
     key = (item.definition.name, request.script_root)
     parts = pages.get(key)
     if parts is None or current_app.debug:
-        # Split at the placeholders once: each request joins the pieces in one pass instead
-        # of searching the whole page for each of them.
-        parts = pages[key] = _PLACEHOLDER.split(_render_with_placeholders(item, search))
-    values = {TOKEN: escape(search.token), QUERY: escape(search.query), AGAIN_QUERY: escape(_url_encoded(search.query))}
+        parts = pages[key] = _split(_render_with_placeholders(item, search))
+    values = {TOKEN: _html(search.token), QUERY: _html(search.query), AGAIN_QUERY: _html(_url_encoded(search.query))}
     if CSRF in parts:
-        values[CSRF] = escape(csrf_token())
-    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
+        values[CSRF] = _html(csrf_token())
+    return b"".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
+
+
+def _split(page: str) -> list:
+    """``page`` split at its placeholders once, so that each request joins the pieces in one
+    pass instead of searching the page for each of them: the text between them encoded
+    (encoding 22 KB of text with accented letters was a sixth of the page's CPU), the
+    placeholders, at the odd places, as they are."""
+    return [part if i % 2 else part.encode() for i, part in enumerate(_PLACEHOLDER.split(page))]
+
+
+def _html(value: str) -> bytes:
+    return str(escape(value)).encode()
 
 
 def _render_with_placeholders(item: RequestType, search: SearchContext) -> str:

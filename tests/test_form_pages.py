@@ -29,7 +29,7 @@ def test_the_filled_in_page_is_the_fully_rendered_page(csrf_app, name):
         with csrf_app.test_request_context(f"/modulo/{name}?token={token}", headers={"Cookie": cookie(client)}):
             search = tickets.check_gate(name)
             item = request_type(name)
-            filled = form_pages.fresh_form_page(item, search)
+            filled = form_pages.fresh_form_page(item, search).decode()
             full, _status = render_form(item, item.form_class(data={"oggetto": search.query}), search=search)
         assert filled == full
         assert form_pages.QUERY not in filled and form_pages.TOKEN not in filled and form_pages.CSRF not in filled
