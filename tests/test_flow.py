@@ -132,6 +132,17 @@ def test_coming_from_an_article_shows_it_and_preselects_its_type(client):
     assert checked_type(page) == "email"
 
 
+def test_the_article_the_customer_just_read_is_marked_among_the_results(client):
+    """It keeps its place (it may still be the best match), marked so the customer looks further."""
+    query = "richiedere assistenza per la posta"
+    plain = search(client, query)
+    came_from = search(client, query, tipo="email", articolo=EMAIL_ARTICLE)
+    assert EMAIL_ARTICLE in result_slugs(came_from) and result_slugs(came_from) == result_slugs(plain)
+    notes = re.findall(r'<li class="result" data-slug="([^"]+)">\s*<h3 class="result-title"><a [^>]*>[^<]*</a></h3>\s*<p class="result-note">L’hai appena letto', came_from)
+    assert notes == [EMAIL_ARTICLE]
+    assert "L’hai appena letto" not in plain
+
+
 @pytest.mark.parametrize("params", [{"tipo": "vpn"}, {"articolo": "non-esiste"}, {"tipo": "<script>", "articolo": "../x"}])
 def test_unknown_type_or_article_in_a_link_is_ignored(client, params):
     response = client.get("/", query_string=params)
