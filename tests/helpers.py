@@ -284,6 +284,18 @@ def stored(app) -> dict[str, int]:
 NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}  # stored() of a refused form
 
 
+def wait_for(condition, timeout: float = 15.0) -> None:
+    """Return once ``condition()`` is true (polled every 50 ms); fail after ``timeout`` seconds.
+    For what a background thread or process does later (the outbox sender, a server)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
 def wait_for_files(folder: Path, count: int, timeout: float = 20.0) -> list[Path]:
     """The e-mails the file transport wrote to ``folder`` (``*.eml``), once there are ``count``
     of them or ``timeout`` seconds have passed: the background sender writes them later."""

@@ -7,6 +7,7 @@ remove or spoil one answer at a time.
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import timedelta
 
 from intake import DEFAULT_FORMS_DIR
@@ -139,3 +140,39 @@ def error_text(html: str, name: str) -> str:
     match = re.search(rf'id="{name}-error">(.*?)</p>', html, re.S)
     assert match, f"no error shown next to '{name}'"
     return re.sub(r"<[^>]+>", "", match.group(1)).replace("&#39;", "'").replace("&amp;", "&").strip()
+
+
+# A small valid definition; test_intake_formspec's cases each change one thing in
+# it, and the line numbers of their expected messages refer to this text (line 1 = "title: ...").
+SMALL_DEFINITION = textwrap.dedent(
+    """\
+    title: Problema con la posta
+    summary: Messaggi che non arrivano o non partono.
+    department: helpdesk
+    priority: normale
+    sections:
+      - legend: La richiesta
+        fields:
+          - name: oggetto
+            type: text
+            label: Oggetto
+            required: true
+            validators:
+              specific_subject: {}
+          - name: direzione
+            type: radio
+            label: Ricezione o trasmissione?
+            required: true
+            choices:
+              - {value: ricezione, label: Ricezione}
+              - {value: trasmissione, label: Trasmissione}
+          - name: server_smtp
+            type: text
+            label: Server SMTP usato
+            show_if: {field: direzione, equals: trasmissione}
+          - name: email
+            type: email
+            label: La tua email
+            required: true
+    """
+)

@@ -8,7 +8,7 @@ from intake import extras
 from intake.formspec import FormDefinitionError
 
 from .conftest import customer_app, intake_test_config
-from .test_intake_formspec import VALID
+from .intake_data import SMALL_DEFINITION
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def make_client(tmp_path, text):
 
 
 def test_panel_is_computed_from_the_answers(tmp_path, echo_panel):
-    client = make_client(tmp_path, VALID + "extras: [direzione_scelta]\n")
+    client = make_client(tmp_path, SMALL_DEFINITION + "extras: [direzione_scelta]\n")
     assert "Riepilogo calcolato" not in client.get("/modulo/prova").get_data(as_text=True)
     answers = {"oggetto": "Errore di invio verso libero.it", "direzione": "trasmissione", "email": "a@example.it"}
     page = client.post("/modulo/prova", data=answers, follow_redirects=True).get_data(as_text=True)
@@ -46,11 +46,11 @@ def test_panel_is_computed_from_the_answers(tmp_path, echo_panel):
 
 def test_unknown_extra_stops_the_app(tmp_path):
     with pytest.raises(FormDefinitionError, match=r"prova\.yaml:29: unknown extra panel 'meteo' \(registered: .*stima_costi"):
-        make_client(tmp_path, VALID + "extras: [meteo]\n")
+        make_client(tmp_path, SMALL_DEFINITION + "extras: [meteo]\n")
 
 
 # A request type that reads the migration panel's inputs (each case below spoils one thing).
-TIMELINE_FORM = VALID.replace(
+TIMELINE_FORM = SMALL_DEFINITION.replace(
     "      - name: email\n",
     """\
       - name: data_comunicazione
@@ -135,4 +135,4 @@ def test_a_definition_that_does_not_fit_the_panel_stops_the_app(tmp_path, old, n
 
 def test_calcola_is_a_reserved_field_name(tmp_path):
     with pytest.raises(FormDefinitionError, match="'calcola' is reserved"):
-        make_client(tmp_path, VALID.replace("name: server_smtp", "name: calcola"))
+        make_client(tmp_path, SMALL_DEFINITION.replace("name: server_smtp", "name: calcola"))

@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from intake import create_app
 from intake.formspec import FormDefinitionError, load_definition, load_definitions
 
 from .conftest import customer_app, intake_test_config
-
-# A small valid definition; each case below changes one thing in it. Line numbers in the
-# expected messages refer to this text (line 1 = "title: ...").
-VALID = textwrap.dedent(
-    """\
-    title: Problema con la posta
-    summary: Messaggi che non arrivano o non partono.
-    department: helpdesk
-    priority: normale
-    sections:
-      - legend: La richiesta
-        fields:
-          - name: oggetto
-            type: text
-            label: Oggetto
-            required: true
-            validators:
-              specific_subject: {}
-          - name: direzione
-            type: radio
-            label: Ricezione o trasmissione?
-            required: true
-            choices:
-              - {value: ricezione, label: Ricezione}
-              - {value: trasmissione, label: Trasmissione}
-          - name: server_smtp
-            type: text
-            label: Server SMTP usato
-            show_if: {field: direzione, equals: trasmissione}
-          - name: email
-            type: email
-            label: La tua email
-            required: true
-    """
-)
+from .intake_data import SMALL_DEFINITION
 
 CASES = [
     # (what to replace, replacement, expected message after "<file>:")
@@ -154,9 +118,9 @@ CASES = [
 
 @pytest.mark.parametrize(("old", "new", "expected"), CASES)
 def test_broken_definition_is_refused_with_file_line_field_and_fix(tmp_path, old, new, expected):
-    assert old in VALID
+    assert old in SMALL_DEFINITION
     path = tmp_path / "email.yaml"
-    path.write_text(VALID.replace(old, new, 1), encoding="utf-8")
+    path.write_text(SMALL_DEFINITION.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(FormDefinitionError) as caught:
         load_definition(path)
     message = str(caught.value)
@@ -165,7 +129,7 @@ def test_broken_definition_is_refused_with_file_line_field_and_fix(tmp_path, old
 
 def test_valid_definition_loads(tmp_path):
     path = tmp_path / "email.yaml"
-    path.write_text(VALID, encoding="utf-8")
+    path.write_text(SMALL_DEFINITION, encoding="utf-8")
     definition = load_definition(path)
     assert [f.name for f in definition.fields] == ["oggetto", "direzione", "server_smtp", "email"]
     assert definition.field("server_smtp").show_if.values == ("trasmissione",)
@@ -173,7 +137,7 @@ def test_valid_definition_loads(tmp_path):
 
 
 def test_controller_must_come_before_the_field_it_controls(tmp_path):
-    lines = VALID.splitlines(keepends=True)
+    lines = SMALL_DEFINITION.splitlines(keepends=True)
     # move server_smtp (lines 21-24) above direzione (line 14)
     reordered = lines[:13] + lines[20:24] + lines[13:20] + lines[24:]
     path = tmp_path / "email.yaml"
@@ -188,7 +152,7 @@ def test_controller_must_come_before_the_field_it_controls(tmp_path):
 
 def test_yaml_syntax_error_names_the_line(tmp_path):
     path = tmp_path / "email.yaml"
-    path.write_text(VALID.replace("label: Oggetto\n", "label: Oggetto: errore\n", 1), encoding="utf-8")
+    path.write_text(SMALL_DEFINITION.replace("label: Oggetto\n", "label: Oggetto: errore\n", 1), encoding="utf-8")
     with pytest.raises(FormDefinitionError) as caught:
         load_definition(path)
     assert str(caught.value).startswith(f"{path}:10: YAML syntax error: mapping values are not allowed in this context")
@@ -196,8 +160,8 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 
 
 def test_problems_of_all_files_are_reported_together(tmp_path):
-    (tmp_path / "uno.yaml").write_text(VALID.replace("priority: normale", "priority: alta"), encoding="utf-8")
-    (tmp_path / "due.yaml").write_text(VALID.replace("department: helpdesk", "department: vendite"), encoding="utf-8")
+    (tmp_path / "uno.yaml").write_text(SMALL_DEFINITION.replace("priority: normale", "priority: alta"), encoding="utf-8")
+    (tmp_path / "due.yaml").write_text(SMALL_DEFINITION.replace("department: helpdesk", "department: vendite"), encoding="utf-8")
     with pytest.raises(FormDefinitionError) as caught:
         load_definitions(tmp_path)
     assert [p.split(":")[0] for p in caught.value.problems] == [str(tmp_path / "due.yaml"), str(tmp_path / "uno.yaml")]
@@ -206,7 +170,7 @@ def test_problems_of_all_files_are_reported_together(tmp_path):
 def test_app_refuses_to_start_on_a_broken_definition(tmp_path):
     forms = tmp_path / "forms"
     forms.mkdir()
-    (forms / "email.yaml").write_text(VALID.replace("equals: trasmissione}", "equals: invio}"), encoding="utf-8")
+    (forms / "email.yaml").write_text(SMALL_DEFINITION.replace("equals: trasmissione}", "equals: invio}"), encoding="utf-8")
     with pytest.raises(FormDefinitionError, match=r"email\.yaml:24: field 'server_smtp': show_if value 'invio'"):
         create_app(intake_test_config(tmp_path, FORMS_DIR=str(forms)))
 
@@ -219,7 +183,7 @@ def test_adding_a_request_type_is_adding_one_yaml_file(tmp_path):
 
     forms = tmp_path / "forms"
     shutil.copytree(DEFAULT_FORMS_DIR, forms)
-    (forms / "vpn.yaml").write_text(VALID.replace("Problema con la posta", "Accesso VPN aziendale"), encoding="utf-8")
+    (forms / "vpn.yaml").write_text(SMALL_DEFINITION.replace("Problema con la posta", "Accesso VPN aziendale"), encoding="utf-8")
     client = customer_app(intake_test_config(tmp_path, FORMS_DIR=str(forms))).test_client()
     assert "Accesso VPN aziendale" in client.get("/tipi").get_data(as_text=True)
     page = client.get("/modulo/vpn")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -20,7 +19,7 @@ from intake.store import Upload
 from intake.transports import FileTransport, transport_from_url
 from kb_build.cli import cli
 
-from .helpers import KB
+from .helpers import KB, wait_for
 from .mailserver import SMTPServer, self_signed_certificate
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -34,14 +33,6 @@ def outbox_rows(database) -> list[OutboxMessage]:
 
 def by_recipient(inbox) -> dict:
     return {r.rcpt_tos[0]: r.message for r in inbox}
-
-
-def wait_for(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_a_real_smtp_server_receives_both_messages(intake_db, store_ticket, smtp_server, tmp_path):

@@ -20,9 +20,8 @@ from intake.outbox import PERMANENT_RETRY_DELAY, backoff, deliver_pending, is_pe
 from intake.transports import transport_from_url
 from kb_build.cli import cli
 
-from .helpers import KB
+from .helpers import KB, wait_for
 from .mailserver import SMTPServer
-from .test_outbox import wait_for
 
 T0 = dt.datetime(2025, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
 HOUR = dt.timedelta(hours=1)
