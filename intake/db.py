@@ -122,8 +122,10 @@ class OutboxMessage(Base):
 
     ``claimed_by``/``claimed_until`` is a lease: a sender owns the row until then, so two
     senders never send it twice, and a crashed sender's rows become due again afterwards.
-    A row is sent (``sent_at``), failed (``failed_at``: refused for good, no longer tried)
-    or waiting.
+    A row is sent (``sent_at``), failed (``failed_at``: refused for good, no longer tried),
+    dismissed (``dismissed_at``: a failed row an operator gave up on; ``failed_at`` stays) or
+    waiting. ``message`` is NULL once the retention period of a sent or dismissed row is over
+    (``message_pruned_at``); every other column stays for the record.
     """
 
     __tablename__ = "outbox"
@@ -134,7 +136,7 @@ class OutboxMessage(Base):
     sender: Mapped[str] = mapped_column(String(254))  # envelope sender (addr-spec)
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(Text)
-    message: Mapped[bytes] = mapped_column(LargeBinary)  # the whole RFC 5322 message
+    message: Mapped[bytes | None] = mapped_column(LargeBinary)  # the whole RFC 5322 message
     created_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
@@ -145,6 +147,11 @@ class OutboxMessage(Base):
     # Permanent refusals (SMTP 5xx) in a row, and when the sender gave up (see intake.outbox).
     permanent_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed_at: Mapped[dt.datetime | None]
+    # An operator's "never send it" for a failed message (kb send-mail --dismiss), with why.
+    dismissed_at: Mapped[dt.datetime | None]
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    # When the message bytes were dropped (MAIL_RETENTION_DAYS after sent_at or dismissed_at).
+    message_pruned_at: Mapped[dt.datetime | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="outbox")
 

@@ -20,7 +20,7 @@ from intake.settings import ConfigError
 from intake.transports import transport_from_url
 
 MIGRATIONS = Path(intake.__file__).parent / "migrations"
-HEAD = "0002"  # the latest revision in intake/migrations/versions
+HEAD = "0003"  # the latest revision in intake/migrations/versions
 
 EXTRA_REVISION = '''
 """Add tickets.channel (a later release's migration).
@@ -125,6 +125,50 @@ def test_upgrade_from_0001_keeps_a_waiting_email_and_it_is_still_sent(database_u
     stats = deliver_pending(new.sessions, transport_from_url(smtp_server.url, tmp_path), now=t0)
     assert (stats.sent, stats.failed) == (1, 0)
     assert [r.message["Message-ID"] for r in smtp_server.inbox] == ["<old-release@smacloud.it>"]
+    new.dispose()
+
+
+def test_upgrade_from_0002_keeps_every_outbox_row_as_it_was(database_url):
+    # A database of the release before 0003 (no dismissal, message bytes NOT NULL) with a
+    # sent, a failed and a waiting e-mail.
+    t0 = dt.datetime(2025, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
+    old = Database(database_url)
+    upgrade_schema(old.engine, revision="0002")
+    common = dict(ticket_id="FPL-123-45678", sender="noreply@smacloud.it", subject="[FPL-123-45678] Posta ferma", created_at=t0)
+    before = {
+        "hd@smacloud.it": dict(kind="department", attempts=1, next_attempt_at=t0, sent_at=t0, permanent_failures=0),
+        "mario.rosi@example.com": dict(
+            kind="customer", attempts=5, next_attempt_at=t0, failed_at=t0 + dt.timedelta(hours=4), permanent_failures=5,
+            last_error="SMTPRecipientsRefused: {'mario.rosi@example.com': (550, b'5.1.1 Mailbox unavailable')}",
+        ),
+        "sales@smacloud.it": dict(kind="department", attempts=0, next_attempt_at=t0, permanent_failures=0),
+    }
+    with old.engine.begin() as conn:
+        tables = MetaData()
+        tickets, outbox = (Table(name, tables, autoload_with=conn) for name in ("tickets", "outbox"))
+        assert "dismissed_at" not in outbox.c and not outbox.c.message.nullable
+        conn.execute(insert(tickets).values(
+            id="FPL-123-45678", request_type="email", department="helpdesk", subject="Posta ferma",
+            priority="normale", customer_email="mario.rosi@example.com", answers=[], created_at=t0, token_nonce="n1",
+        ))
+        for recipient, values in before.items():
+            conn.execute(insert(outbox).values(recipient=recipient, message=f"To: {recipient}\r\n\r\nciao\r\n".encode(), **common, **values))
+    old.dispose()
+
+    new = Database(database_url)
+    new.upgrade()  # what the new release does at start
+
+    assert head_revision(new.engine) == HEAD
+    outbox = {c["name"]: c for c in inspect(new.engine).get_columns("outbox")}
+    assert outbox["message"]["nullable"] and {"dismissed_at", "dismiss_reason", "message_pruned_at"} <= set(outbox)
+    with new.session() as session:
+        after = {row.recipient: row for row in session.scalars(select(OutboxMessage))}
+    assert set(after) == set(before)
+    for recipient, values in before.items():
+        row = after[recipient]
+        assert {name: getattr(row, name) for name in values} == values
+        assert row.message == f"To: {recipient}\r\n\r\nciao\r\n".encode()
+        assert (row.dismissed_at, row.dismiss_reason, row.message_pruned_at) == (None, None, None)
     new.dispose()
 
 
