@@ -1,7 +1,8 @@
 """The intake's ``kb`` commands (registered under the ``kb.commands`` entry point).
 
 ``kb send-mail`` delivers the outbox (once, or ``--loop`` as the mail sender process), lists
-the e-mails marked failed (``--list-failed``) and requeues them (``--retry-failed``);
+the e-mails marked failed (``--list-failed``), requeues them (``--retry-failed``) or dismisses
+those that can never be delivered (``--dismiss ID --reason TEXT``, ``--list-dismissed``);
 ``kb report`` prints the writers' analytics. Both read the same settings as the app:
 ``DATABASE_URL``, ``SMTP_URL`` and the instance folder (``KB_INSTANCE_PATH``, default
 ``instance``), as options or environment variables.
@@ -55,6 +56,37 @@ def _max_permanent_failures(_ctx, _param, value) -> int:
         raise click.BadParameter(str(exc)) from exc
 
 
+def _outbox_ids(_ctx, _param, values) -> list[int]:
+    """``--dismiss 12`` or ``--dismiss '#12'`` (as ``--list-failed`` prints it) -> 12."""
+    ids = []
+    for value in values:
+        text = value.strip().removeprefix("#")
+        if not text.isdigit():
+            raise click.BadParameter(f"expected an outbox number as `kb send-mail --list-failed` shows it (12 or #12) but received: {value!r}")
+        ids.append(int(text))
+    return ids
+
+
+def _check_one_action(loop, retry_failed, list_failed, dismiss_ids, reason, list_dismissed) -> None:
+    """Listing and dismissing are actions of their own: refuse combinations that would be ambiguous."""
+    if list_failed and (loop or retry_failed):
+        raise click.UsageError("--list-failed only lists: run it without --loop and --retry-failed")
+    if list_dismissed and (loop or retry_failed or list_failed):
+        raise click.UsageError("--list-dismissed only lists: run it without --loop, --retry-failed and --list-failed")
+    if dismiss_ids and (loop or retry_failed or list_failed or list_dismissed):
+        raise click.UsageError("--dismiss only dismisses: run it on its own, then `kb send-mail` as usual")
+    if dismiss_ids and not (reason or "").strip():
+        raise click.UsageError("--dismiss needs --reason: say why the e-mail will never be sent, e.g. --reason 'address with a typo, customer called'")
+    if reason is not None and not dismiss_ids:
+        raise click.UsageError("--reason goes with --dismiss ID (the failed e-mail to dismiss)")
+
+
+class RefusedError(click.ClickException):
+    """An operator's request that would change nothing sensible: exit status 2, like a usage error."""
+
+    exit_code = 2
+
+
 @click.command("send-mail")
 @instance_option
 @database_option
@@ -72,7 +104,21 @@ def _max_permanent_failures(_ctx, _param, value) -> int:
 )
 @click.option("--retry-failed", is_flag=True, help="First put the e-mails marked failed back in the queue, then deliver as usual.")
 @click.option("--list-failed", is_flag=True, help="List the e-mails marked failed (recipient, the server's answer); send nothing.")
-def send_mail(instance_path, database_url, smtp_url, loop, interval, max_permanent_failures, retry_failed, list_failed):
+@click.option(
+    "--dismiss",
+    "dismiss_ids",
+    multiple=True,
+    callback=_outbox_ids,
+    metavar="ID",
+    help="Dismiss the failed e-mail with this number (as --list-failed shows it; repeat for several): "
+    "kept for the record, never sent, no longer counted as failed. Needs --reason; sends nothing.",
+)
+@click.option("--reason", help="Why the e-mails given with --dismiss are dismissed (kept with them).")
+@click.option("--list-dismissed", is_flag=True, help="List the dismissed e-mails (when, the reason); send nothing.")
+def send_mail(
+    instance_path, database_url, smtp_url, loop, interval, max_permanent_failures, retry_failed, list_failed,
+    dismiss_ids, reason, list_dismissed,
+):
     """Deliver the e-mails waiting in the outbox, retrying failed ones with backoff.
 
     Without --loop, one round: prints what was sent and what is still queued, and exits
@@ -81,12 +127,16 @@ def send_mail(instance_path, database_url, smtp_url, loop, interval, max_permane
     from .outbox import deliver_pending, queue_status, requeue_failed
     from .transports import transport_from_url
 
-    if list_failed and (loop or retry_failed):
-        raise click.UsageError("--list-failed only lists: run it without --loop and --retry-failed")
-    if list_failed:
+    _check_one_action(loop, retry_failed, list_failed, dismiss_ids, reason, list_dismissed)
+    if list_failed or list_dismissed or dismiss_ids:
         database = _open_database(database_url, instance_path)
         try:
-            _list_failed(database)
+            if list_failed:
+                _list_failed(database)
+            elif list_dismissed:
+                _list_dismissed(database)
+            else:
+                _dismiss(database, dismiss_ids, reason.strip())
         finally:
             database.dispose()
         return
@@ -115,7 +165,7 @@ def send_mail(instance_path, database_url, smtp_url, loop, interval, max_permane
                     click.echo(
                         f"sent {stats.sent}, failed {stats.failed}; "
                         f"waiting: {status['queued']} queued, {status['retrying']} to retry; "
-                        f"failed for good: {status['failed']}"
+                        f"failed for good: {status['failed']}; dismissed: {status['dismissed']}"
                     )
                 # With --loop: said at start and whenever more e-mails fail, not every round.
                 if status["failed"] and (first or stats.gave_up):
@@ -136,7 +186,8 @@ def _warn_failed(count: int, max_permanent_failures: int) -> None:
         f"{count} {emails} failed for good: the SMTP server refused {them} with a permanent error (5xx reply, "
         f"{max_permanent_failures} times in a row), so {they_are} no longer tried.\n"
         "  see which and why (ticket, recipient, the server's answer):  kb send-mail --list-failed\n"
-        "  once the cause is fixed, requeue and deliver them:           kb send-mail --retry-failed",
+        "  once the cause is fixed, requeue and deliver them:           kb send-mail --retry-failed\n"
+        "  one that can never be delivered (e.g. a mistyped address):   kb send-mail --dismiss ID --reason TEXT",
         err=True,
     )
 
@@ -157,6 +208,40 @@ def _list_failed(database) -> None:
             f"  last answer: {m.last_error}"
         )
     click.echo("once the cause is fixed, requeue and deliver them: kb send-mail --retry-failed")
+    click.echo("one that can never be delivered (e.g. a mistyped address): kb send-mail --dismiss ID --reason TEXT")
+
+
+def _dismiss(database, ids: list[int], reason: str) -> None:
+    from .outbox import DismissRefused, dismiss_failed
+
+    with database.session() as session:
+        try:
+            messages = dismiss_failed(session, ids, reason)
+        except DismissRefused as exc:
+            raise RefusedError("\n".join(["nothing was dismissed:", *(f"  {p}" for p in exc.problems)])) from exc
+    for m in messages:
+        click.echo(
+            f"dismissed outbox #{m.id}  {m.ticket_id}  {m.kind} e-mail, failed {m.failed_at:%Y-%m-%d %H:%M} UTC: "
+            "kept for the record, never sent, no longer counted as failed"
+        )
+    click.echo("see them with: kb send-mail --list-dismissed")
+
+
+def _list_dismissed(database) -> None:
+    from .outbox import dismissed_messages
+
+    with database.session() as session:
+        messages = dismissed_messages(session)
+    if not messages:
+        click.echo("no dismissed e-mails")
+        return
+    click.echo(f"{len(messages)} dismissed e-mail(s), oldest first:")
+    for m in messages:
+        click.echo(
+            f"outbox #{m.id}  {m.ticket_id}  {m.kind} e-mail to {m.recipient}  "
+            f"dismissed {m.dismissed_at:%Y-%m-%d %H:%M} UTC: {m.dismiss_reason}\n"
+            f"  last answer: {m.last_error}"
+        )
 
 
 @click.command("report")

@@ -19,6 +19,16 @@ row (``MAIL_MAX_PERMANENT_FAILURES``, default 5, i.e. about 4 hours) the message
 failed (``failed_at``): it is no longer tried, one ERROR line names it, ``queue_status`` and
 ``kb send-mail`` count it, and ``kb send-mail --retry-failed`` (:func:`requeue_failed`) puts
 it back in the queue.
+
+A failed message that can never be delivered (a customer's address with a typo) is dismissed
+by an operator (``kb send-mail --dismiss``, :func:`dismiss_failed`): it keeps ``failed_at``, so
+it is never due, and gets ``dismissed_at`` and the operator's reason; it is then counted apart,
+not as failed, and ``--retry-failed`` leaves it alone.
+
+The message bytes (text, attachments: customers' personal data) of a sent or dismissed
+message are dropped after the retention period (``MAIL_RETENTION_DAYS``,
+:func:`prune_messages`); the row stays for the record. Only such rows are pruned, and they
+are never sent again, so nothing ever reads a dropped message.
 """
 
 from __future__ import annotations
@@ -257,27 +267,40 @@ def _is_connection_error(exc: Exception) -> bool:
 
 def queue_status(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
     """Counts for operators: ``sent``, ``queued`` (waiting, never failed), ``retrying`` (failed at
-    least once, will be tried again) and ``failed`` (refused for good, no longer tried)."""
+    least once, will be tried again), ``failed`` (refused for good, no longer tried) and
+    ``dismissed`` (failed, then dismissed by an operator: never sent, nothing to do)."""
     from sqlalchemy import case, func
 
     state = case(
         (OutboxMessage.sent_at.is_not(None), "sent"),
+        (OutboxMessage.dismissed_at.is_not(None), "dismissed"),
         (OutboxMessage.failed_at.is_not(None), "failed"),
         (OutboxMessage.attempts > 0, "retrying"),
         else_="queued",
     )
     rows = session.execute(select(state, func.count()).group_by(state)).all()
-    counts = {"sent": 0, "queued": 0, "retrying": 0, "failed": 0}
+    counts = {"sent": 0, "queued": 0, "retrying": 0, "failed": 0, "dismissed": 0}
     counts.update({name: n for name, n in rows})
     return counts
 
 
+def _failed():
+    """Marked failed and not dismissed: what ``--list-failed`` shows and ``--retry-failed`` requeues."""
+    return and_(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None), OutboxMessage.dismissed_at.is_(None))
+
+
 def failed_messages(session: Session) -> list[OutboxMessage]:
-    """The messages marked failed, oldest first (for ``kb send-mail --list-failed``)."""
+    """The messages marked failed (not dismissed), oldest first (for ``kb send-mail --list-failed``)."""
+    query = select(OutboxMessage).where(_failed()).order_by(OutboxMessage.failed_at, OutboxMessage.id)
+    return list(session.scalars(query))
+
+
+def dismissed_messages(session: Session) -> list[OutboxMessage]:
+    """The dismissed messages, oldest dismissal first (for ``kb send-mail --list-dismissed``)."""
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None))
-        .order_by(OutboxMessage.failed_at, OutboxMessage.id)
+        .where(OutboxMessage.dismissed_at.is_not(None))
+        .order_by(OutboxMessage.dismissed_at, OutboxMessage.id)
     )
     return list(session.scalars(query))
 
@@ -285,17 +308,85 @@ def failed_messages(session: Session) -> list[OutboxMessage]:
 def requeue_failed(session: Session, now: dt.datetime | None = None) -> int:
     """Put every failed message back in the queue, due at ``now``, as if never tried; return how many.
 
-    ``last_error`` stays until the message is sent, so the reason is still there if it fails again.
+    Dismissed messages stay dismissed. ``last_error`` stays until the message is sent, so the
+    reason is still there if it fails again.
     """
     now = now or utcnow()
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None))
+        .where(_failed())
         .values(failed_at=None, attempts=0, permanent_failures=0, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()
     return result.rowcount
+
+
+class DismissRefused(ValueError):
+    """Some of the messages asked for cannot be dismissed; nothing was changed.
+
+    ``problems`` holds one line per message, each saying what the message is instead.
+    """
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def dismiss_failed(session: Session, ids: list[int], reason: str, now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Dismiss the failed messages ``ids`` with the operator's ``reason``: all of them, or none.
+
+    :raise DismissRefused: when an ID is unknown or its message is not marked failed (sent,
+        still waiting, already dismissed), with one line per such ID; nothing is changed.
+    """
+    now = now or utcnow()
+    wanted = sorted(set(ids))
+    rows = {
+        message.id: message
+        for message in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(wanted)).with_for_update()  # PostgreSQL; SQLite: see below
+        )
+    }
+    problems = [problem for problem in (_not_dismissible(i, rows.get(i)) for i in wanted) if problem]
+    if problems:
+        session.rollback()
+        raise DismissRefused(problems)
+    # The failed condition is checked again by the UPDATE itself: on SQLite a concurrent
+    # `--retry-failed` may have requeued a row since the SELECT (no row locks there).
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(wanted), _failed())
+        .values(dismissed_at=now, dismiss_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(wanted):
+        session.rollback()
+        raise DismissRefused(
+            ["the outbox changed meanwhile (another `kb send-mail --retry-failed`?); look again with --list-failed"]
+        )
+    session.commit()
+    for message in rows.values():
+        session.refresh(message)
+    return [rows[i] for i in wanted]
+
+
+def _not_dismissible(outbox_id: int, message: OutboxMessage | None) -> str | None:
+    """Why ``message`` cannot be dismissed, for the operator; None when it can (it is marked failed)."""
+    if message is None:
+        return f"outbox #{outbox_id}: no such e-mail (the numbers are those `kb send-mail --list-failed` shows)"
+    if message.sent_at is not None:
+        return f"outbox #{outbox_id}: it was sent on {message.sent_at:%Y-%m-%d %H:%M} UTC; only e-mails marked failed can be dismissed"
+    if message.dismissed_at is not None:
+        return (
+            f"outbox #{outbox_id}: already dismissed on {message.dismissed_at:%Y-%m-%d %H:%M} UTC "
+            f"(reason: {message.dismiss_reason})"
+        )
+    if message.failed_at is None:
+        return (
+            f"outbox #{outbox_id}: it is still waiting to be sent ({message.attempts} failed attempt(s) so far); "
+            "only e-mails marked failed can be dismissed (see `kb send-mail --list-failed`)"
+        )
+    return None
 
 
 class SenderThread:

@@ -121,7 +121,7 @@ def test_upgrade_from_0001_keeps_a_waiting_email_and_it_is_still_sent(database_u
     with new.session() as session:
         [row] = session.scalars(select(OutboxMessage))
         assert (row.attempts, row.permanent_failures, row.failed_at, row.sent_at) == (2, 0, None, None)
-        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 1, "failed": 0}
+        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 1, "failed": 0, "dismissed": 0}
     stats = deliver_pending(new.sessions, transport_from_url(smtp_server.url, tmp_path), now=t0)
     assert (stats.sent, stats.failed) == (1, 0)
     assert [r.message["Message-ID"] for r in smtp_server.inbox] == ["<old-release@smacloud.it>"]

@@ -85,7 +85,7 @@ def test_with_the_smtp_server_down_nothing_is_lost(smtp_app, smtp_server):
     assert "sent 0, failed 2" in send_mail(smtp_app)
     database = smtp_app.extensions["intake.db"]
     with database.session() as session:
-        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 2, "failed": 0}
+        assert queue_status(session) == {"sent": 0, "queued": 0, "retrying": 2, "failed": 0, "dismissed": 0}
         errors = [m.last_error for m in session.scalars(select(OutboxMessage))]
     assert all(errors) and all("Connection refused" in e or "ConnectionRefused" in e for e in errors)
 
@@ -96,7 +96,7 @@ def test_with_the_smtp_server_down_nothing_is_lost(smtp_app, smtp_server):
     assert (stats.sent, stats.failed) == (2, 0)
     assert sorted(r.message["Subject"].split("]")[0] for r in smtp_server.inbox) == [f"[{ticket_id}"] * 2
     with database.session() as session:
-        assert queue_status(session) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0}
+        assert queue_status(session) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0, "dismissed": 0}
 
 
 def test_a_customer_address_refused_for_good_is_reported_and_the_instance_stays_healthy(smtp_app, smtp_server):
@@ -120,3 +120,15 @@ def test_a_customer_address_refused_for_good_is_reported_and_the_instance_stays_
     # A refused e-mail is no outage of the instance: the load balancer keeps sending customers.
     health = smtp_app.test_client().get("/healthz")
     assert health.status_code == 200 and health.get_json()["status"] == "ok"
+
+    # The address can never work: the operator dismisses the e-mail, the next run is clean again,
+    # and /healthz answers exactly as before (mail is no part of it).
+    database = smtp_app.extensions["intake.db"]
+    with database.session() as session:
+        [failed] = session.scalars(select(OutboxMessage.id).where(OutboxMessage.failed_at.is_not(None)))
+    common = ["--instance", str(settings.instance_path), "--database-url", settings.database_url, "--smtp-url", settings.smtp_url]
+    dismissed = CliRunner().invoke(cli, ["send-mail", *common, "--dismiss", str(failed), "--reason", "no such mailbox"])
+    assert dismissed.exit_code == 0, dismissed.output
+    clean = CliRunner().invoke(cli, ["send-mail", *common])
+    assert clean.exit_code == 0 and clean.stdout.endswith("failed for good: 0; dismissed: 1\n"), clean.output
+    assert smtp_app.test_client().get("/healthz").get_json() == health.get_json()

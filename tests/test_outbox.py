@@ -95,7 +95,7 @@ def test_a_refused_recipient_does_not_hold_back_the_others(intake_db, store_tick
     assert rows["department"].sent_at == T0
     assert rows["customer"].attempts == 1 and "550" in rows["customer"].last_error
     with intake_db.session() as session:
-        assert queue_status(session) == {"sent": 1, "queued": 0, "retrying": 1, "failed": 0}
+        assert queue_status(session) == {"sent": 1, "queued": 0, "retrying": 1, "failed": 0, "dismissed": 0}
 
 
 def test_several_senders_never_send_a_message_twice(intake_db, store_ticket, smtp_server, tmp_path):
@@ -200,7 +200,7 @@ def test_kb_send_mail_delivers_one_round(intake_db, store_ticket, smtp_server, t
         cli, ["send-mail", "--database-url", intake_db.url, "--smtp-url", smtp_server.url, "--instance", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "sent 2, failed 0; waiting: 0 queued, 0 to retry; failed for good: 0"
+    assert result.output.strip() == "sent 2, failed 0; waiting: 0 queued, 0 to retry; failed for good: 0; dismissed: 0"
     assert len(smtp_server.inbox) == 2
 
 

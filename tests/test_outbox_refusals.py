@@ -64,7 +64,7 @@ def test_permanent_refusals_mark_the_message_failed_while_the_batch_is_delivered
         assert (third.sent, third.failed, third.gave_up) == (0, 2, 2)
         assert deliver(intake_db, smtp_server.url, tmp_path, T0 + 48 * HOUR, limit=3).attempted == 0
 
-    assert status(intake_db) == {"sent": 4, "queued": 0, "retrying": 0, "failed": 2}
+    assert status(intake_db) == {"sent": 4, "queued": 0, "retrying": 0, "failed": 2, "dismissed": 0}
     for recipient, code in ((CUSTOMER, "550"), ("grande@example.com", "552")):
         message = row(intake_db, recipient)
         assert (message.attempts, message.failed_at, message.sent_at) == (3, T0 + 2 * HOUR, None)
@@ -95,11 +95,11 @@ def test_a_temporary_refusal_is_never_marked_failed(intake_db, store_ticket, smt
         assert (customer.attempts, customer.permanent_failures, customer.failed_at) == (attempt, 0, None)
         assert customer.next_attempt_at == at + backoff(attempt)  # the usual backoff, not an hour
         at = customer.next_attempt_at
-    assert status(intake_db) == {"sent": 1, "queued": 0, "retrying": 1, "failed": 0}
+    assert status(intake_db) == {"sent": 1, "queued": 0, "retrying": 1, "failed": 0, "dismissed": 0}
 
     del smtp_server.rcpt_replies[CUSTOMER]  # the mailbox is back
     assert deliver(intake_db, smtp_server.url, tmp_path, at).sent == 1
-    assert status(intake_db) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0}
+    assert status(intake_db) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0, "dismissed": 0}
 
 
 @pytest.mark.parametrize("between", ["451 reply", "server down"])
@@ -142,7 +142,7 @@ def test_a_relay_refusing_starttls_is_a_session_problem_not_a_refusal_of_the_mes
         starttls_url = server.url.replace("smtp://", "smtp+starttls://")
         stats = deliver(intake_db, starttls_url, tmp_path, T0, limit=1)
         assert (stats.failed, stats.gave_up) == (2, 0)
-        assert status(intake_db) == {"sent": 0, "queued": 0, "retrying": 2, "failed": 0}
+        assert status(intake_db) == {"sent": 0, "queued": 0, "retrying": 2, "failed": 0, "dismissed": 0}
     finally:
         server.stop()
 
@@ -184,7 +184,7 @@ def test_kb_send_mail_reports_failed_messages_and_exits_with_status_1(intake_db,
     result = send_mail(intake_db, smtp_server, tmp_path)
 
     assert result.exit_code == 1, result.output
-    assert result.stdout == "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1\n"
+    assert result.stdout == "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1; dismissed: 0\n"
     assert result.stderr.startswith(
         "1 e-mail failed for good: the SMTP server refused it with a permanent error (5xx reply, 1 times in a row)"
     )
@@ -195,7 +195,7 @@ def test_kb_send_mail_reports_failed_messages_and_exits_with_status_1(intake_db,
     # Until someone acts, every run says so again (cron and monitoring keep seeing it).
     again = send_mail(intake_db, smtp_server, tmp_path)
     assert again.exit_code == 1
-    assert again.stdout == "sent 0, failed 0; waiting: 0 queued, 0 to retry; failed for good: 1\n"
+    assert again.stdout == "sent 0, failed 0; waiting: 0 queued, 0 to retry; failed for good: 1; dismissed: 0\n"
 
     listing = send_mail(intake_db, smtp_server, tmp_path, "--list-failed")
     assert listing.exit_code == 0, listing.output
@@ -230,12 +230,12 @@ def test_retry_failed_requeues_and_delivers_once_the_server_accepts(intake_db, s
     # Requeued while the cause is still there: tried once more, failed again.
     still = send_mail(intake_db, smtp_server, tmp_path, "--retry-failed")
     assert still.exit_code == 1
-    assert still.stdout == "requeued 1 failed e-mail(s)\nsent 0, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1\n"
+    assert still.stdout == "requeued 1 failed e-mail(s)\nsent 0, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1; dismissed: 0\n"
 
     smtp_server.refuse.clear()  # the operator fixed it
     fixed = send_mail(intake_db, smtp_server, tmp_path, "--retry-failed")
     assert fixed.exit_code == 0, fixed.output
-    assert fixed.stdout == "requeued 1 failed e-mail(s)\nsent 1, failed 0; waiting: 0 queued, 0 to retry; failed for good: 0\n"
+    assert fixed.stdout == "requeued 1 failed e-mail(s)\nsent 1, failed 0; waiting: 0 queued, 0 to retry; failed for good: 0; dismissed: 0\n"
     assert fixed.stderr == ""
     assert sorted(r.rcpt_tos[0] for r in smtp_server.inbox) == ["hd@smacloud.it", CUSTOMER]
     customer = row(intake_db, CUSTOMER)
@@ -275,7 +275,7 @@ def test_the_sender_process_marks_failed_keeps_running_and_retry_failed_works_wi
     finally:
         out, err = stop(sender)
     assert sender.returncode == 0, err  # the service keeps running: stopping it is no error
-    assert "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1" in out
+    assert "sent 1, failed 1; waiting: 0 queued, 0 to retry; failed for good: 1; dismissed: 0" in out
     assert err.count("1 e-mail failed for good") == 1 and "kb send-mail --retry-failed" in err
 
     smtp_server.refuse.clear()
@@ -286,4 +286,4 @@ def test_the_sender_process_marks_failed_keeps_running_and_retry_failed_works_wi
         out, err = stop(sender)
     assert sender.returncode == 0, err
     assert "requeued 1 failed e-mail(s)" in out and "sent 1, failed 0" in out
-    assert status(intake_db) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0}
+    assert status(intake_db) == {"sent": 2, "queued": 0, "retrying": 0, "failed": 0, "dismissed": 0}
