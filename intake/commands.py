@@ -3,6 +3,7 @@
 ``kb send-mail`` delivers the outbox (once, or ``--loop`` as the mail sender process), lists
 the e-mails marked failed (``--list-failed``), requeues them (``--retry-failed``) or dismisses
 those that can never be delivered (``--dismiss ID --reason TEXT``, ``--list-dismissed``);
+each delivering run also drops the message bytes past ``MAIL_RETENTION_DAYS``;
 ``kb report`` prints the writers' analytics. Both read the same settings as the app:
 ``DATABASE_URL``, ``SMTP_URL`` and the instance folder (``KB_INSTANCE_PATH``, default
 ``instance``), as options or environment variables.
@@ -14,11 +15,12 @@ import datetime as dt
 import json
 import signal
 import threading
+import time
 from pathlib import Path
 
 import click
 
-from .settings import DEFAULT_MAX_PERMANENT_FAILURES, ConfigError, default_database_url
+from .settings import DEFAULT_MAIL_RETENTION_DAYS, DEFAULT_MAX_PERMANENT_FAILURES, ConfigError, default_database_url
 
 instance_option = click.option(
     "--instance",
@@ -52,6 +54,15 @@ def _max_permanent_failures(_ctx, _param, value) -> int:
 
     try:
         return validate_max_permanent_failures(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _retention_days(_ctx, _param, value) -> int:
+    from .settings import validate_mail_retention_days
+
+    try:
+        return validate_mail_retention_days(value)
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from exc
 
@@ -102,6 +113,16 @@ class RefusedError(click.ClickException):
     metavar="N",
     help="Permanent refusals (SMTP 5xx) in a row after which an e-mail is marked failed (env MAIL_MAX_PERMANENT_FAILURES).",
 )
+@click.option(
+    "--retention-days",
+    envvar="MAIL_RETENTION_DAYS",
+    default=str(DEFAULT_MAIL_RETENTION_DAYS),
+    show_default=True,
+    callback=_retention_days,
+    metavar="DAYS",
+    help="Drop the message (text, attachments) of e-mails sent or dismissed more than DAYS ago, keeping their rows; "
+    "each run, hourly with --loop (env MAIL_RETENTION_DAYS).",
+)
 @click.option("--retry-failed", is_flag=True, help="First put the e-mails marked failed back in the queue, then deliver as usual.")
 @click.option("--list-failed", is_flag=True, help="List the e-mails marked failed (recipient, the server's answer); send nothing.")
 @click.option(
@@ -116,15 +137,16 @@ class RefusedError(click.ClickException):
 @click.option("--reason", help="Why the e-mails given with --dismiss are dismissed (kept with them).")
 @click.option("--list-dismissed", is_flag=True, help="List the dismissed e-mails (when, the reason); send nothing.")
 def send_mail(
-    instance_path, database_url, smtp_url, loop, interval, max_permanent_failures, retry_failed, list_failed,
-    dismiss_ids, reason, list_dismissed,
+    instance_path, database_url, smtp_url, loop, interval, max_permanent_failures, retention_days, retry_failed,
+    list_failed, dismiss_ids, reason, list_dismissed,
 ):
     """Deliver the e-mails waiting in the outbox, retrying failed ones with backoff.
 
     Without --loop, one round: prints what was sent and what is still queued, and exits
     with status 1 when e-mails are marked failed (refused for good by the SMTP server).
+    Every round also drops the message of e-mails older than the retention period.
     """
-    from .outbox import deliver_pending, queue_status, requeue_failed
+    from .outbox import PRUNE_INTERVAL, deliver_pending, queue_status, requeue_failed
     from .transports import transport_from_url
 
     _check_one_action(loop, retry_failed, list_failed, dismiss_ids, reason, list_dismissed)
@@ -156,6 +178,7 @@ def send_mail(
                 requeued = requeue_failed(session)
             click.echo(f"requeued {requeued} failed e-mail(s)")
         first = True
+        pruned_at = None  # monotonic time of the last pruning
         while True:
             stats = deliver_pending(database.sessions, transport, max_permanent_failures=max_permanent_failures)
             if first or stats.attempted:
@@ -170,6 +193,9 @@ def send_mail(
                 # With --loop: said at start and whenever more e-mails fail, not every round.
                 if status["failed"] and (first or stats.gave_up):
                     _warn_failed(status["failed"], max_permanent_failures)
+            if pruned_at is None or time.monotonic() - pruned_at >= PRUNE_INTERVAL.total_seconds():
+                _prune(database, retention_days)
+                pruned_at = time.monotonic()
             first = False
             if not loop or stop.wait(interval):
                 break
@@ -177,6 +203,18 @@ def send_mail(
         database.dispose()
     if not loop and status["failed"]:
         click.get_current_context().exit(1)  # for cron and monitoring: someone has to look
+
+
+def _prune(database, retention_days: int) -> None:
+    from .outbox import prune_messages
+
+    with database.session() as session:
+        pruned = prune_messages(session, retention_days)
+    if pruned:
+        click.echo(
+            f"dropped the message of {pruned} e-mail(s) sent or dismissed more than {retention_days} day(s) ago "
+            "(MAIL_RETENTION_DAYS); their rows stay for the record"
+        )
 
 
 def _warn_failed(count: int, max_permanent_failures: int) -> None:

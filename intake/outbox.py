@@ -55,6 +55,8 @@ BACKOFF_MAX = dt.timedelta(hours=1)
 # The wait after a permanent refusal: long enough for an operator to fix a relay in between.
 PERMANENT_RETRY_DELAY = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=10)
+# How often `kb send-mail --loop` applies the retention period: a day's precision is plenty.
+PRUNE_INTERVAL = dt.timedelta(hours=1)
 BATCH_SIZE = 20
 MAX_ERROR_CHARS = 1000
 
@@ -316,6 +318,28 @@ def requeue_failed(session: Session, now: dt.datetime | None = None) -> int:
         update(OutboxMessage)
         .where(_failed())
         .values(failed_at=None, attempts=0, permanent_failures=0, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def prune_messages(session: Session, retention_days: int, now: dt.datetime | None = None) -> int:
+    """Drop the message bytes of the e-mails sent or dismissed more than ``retention_days`` ago;
+    return how many. The rows stay (recipient, ticket, subject, times, last answer).
+
+    Waiting and failed (not dismissed) messages keep their bytes whatever their age: they may
+    still be sent. Sent and dismissed ones never are, so nothing reads a dropped message.
+    """
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=retention_days)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.message.is_not(None),
+            or_(OutboxMessage.sent_at < cutoff, OutboxMessage.dismissed_at < cutoff),
+        )
+        .values(message=None, message_pruned_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()

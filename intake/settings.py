@@ -35,6 +35,10 @@ DEFAULT_RATE_LIMITS = {
 DEFAULT_RATELIMIT_STORAGE = "memory://"
 # Permanent SMTP refusals (5xx) in a row before an e-mail is marked failed (intake.outbox).
 DEFAULT_MAX_PERMANENT_FAILURES = 5
+# Days the message bytes of a sent or dismissed e-mail are kept (intake.outbox.prune_messages):
+# long enough to look into "I never got the e-mail" complaints, short for personal data.
+DEFAULT_MAIL_RETENTION_DAYS = 30
+MAX_MAIL_RETENTION_DAYS = 3650
 MIN_SECRET_KEY_CHARS = 16
 GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
 _TRUE = {"1", "true", "yes", "on"}
@@ -72,6 +76,10 @@ ENVIRONMENT: tuple[Variable, ...] = (
              "Permanent refusals in a row (SMTP 5xx, e.g. `550 mailbox unavailable`, tried once an hour) after which "
              "an e-mail is marked failed and no longer tried; `kb send-mail --retry-failed` requeues it. "
              "Temporary failures (server down, 4xx) are retried forever."),
+    Variable("MAIL_RETENTION_DAYS", "MAIL_RETENTION_DAYS", str(DEFAULT_MAIL_RETENTION_DAYS),
+             f"Days (1-{MAX_MAIL_RETENTION_DAYS}) the whole message of a sent or dismissed e-mail (text and attachments: "
+             "customers' personal data) stays in the outbox; then `kb send-mail` drops it and keeps the row "
+             "(recipient, ticket, subject, when sent) for the record."),
     Variable("KB_INDEX_DIR", "KB_INDEX_DIR", DEFAULT_INDEX_DIR,
              "The search index written by `kb build` (read-only; each instance has its own copy)."),
     Variable("KB_SITE_URL", "KB_SITE_URL", DEFAULT_SITE_URL,
@@ -118,6 +126,7 @@ class BackendSettings:
     mail_sender: str
     department_addresses: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_DEPARTMENTS))
     mail_max_permanent_failures: int = DEFAULT_MAX_PERMANENT_FAILURES
+    mail_retention_days: int = DEFAULT_MAIL_RETENTION_DAYS
     ticket_id_prefix: str = DEFAULT_PREFIX
     token_max_age: int = DEFAULT_TOKEN_MAX_AGE
     debug: bool = False
@@ -178,6 +187,9 @@ def load_settings(config: Mapping[str, Any], instance_path: str | Path) -> Backe
     max_permanent_failures = check(
         validate_max_permanent_failures, config.get("MAIL_MAX_PERMANENT_FAILURES", DEFAULT_MAX_PERMANENT_FAILURES)
     )
+    retention_days = check(
+        validate_mail_retention_days, config.get("MAIL_RETENTION_DAYS", DEFAULT_MAIL_RETENTION_DAYS)
+    )
     prefix = check(validate_prefix, config.get("TICKET_ID_PREFIX") or DEFAULT_PREFIX)
     max_age = check(validate_max_age, config.get("SEARCH_TOKEN_MAX_AGE", DEFAULT_TOKEN_MAX_AGE))
     debug = check(parse_flag, "FLASK_DEBUG", config.get("DEBUG", False))
@@ -199,6 +211,7 @@ def load_settings(config: Mapping[str, Any], instance_path: str | Path) -> Backe
         mail_sender=sender,
         department_addresses=departments,
         mail_max_permanent_failures=max_permanent_failures,
+        mail_retention_days=retention_days,
         ticket_id_prefix=prefix,
         token_max_age=max_age,
         debug=debug,
@@ -278,6 +291,17 @@ def validate_max_permanent_failures(value: Any) -> int:
             f"{DEFAULT_MAX_PERMANENT_FAILURES} times in a row, once an hour, is marked failed)"
         )
     return count
+
+
+def validate_mail_retention_days(value: Any) -> int:
+    days = _whole_number(value)
+    if days is None or not 1 <= days <= MAX_MAIL_RETENTION_DAYS:
+        raise ConfigError(
+            f"MAIL_RETENTION_DAYS: expected a whole number of days from 1 to {MAX_MAIL_RETENTION_DAYS} but received: "
+            f"{value!r} (the default is {DEFAULT_MAIL_RETENTION_DAYS}: the message of an e-mail sent or dismissed "
+            f"{DEFAULT_MAIL_RETENTION_DAYS} days ago is dropped, its row kept)"
+        )
+    return days
 
 
 def validate_prefix(prefix: str) -> str:

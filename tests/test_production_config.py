@@ -65,6 +65,7 @@ def test_every_setting_comes_from_the_environment(environment, tmp_path):
         MAIL_SENDER="Supporto <supporto@example.it>",
         MAIL_DEPARTMENTS="helpdesk=noc@example.it",
         MAIL_MAX_PERMANENT_FAILURES="3",
+        MAIL_RETENTION_DAYS="7",
         KB_SITE_URL="https://kb.example.it/",
         TICKET_ID_PREFIX="RUB",
         SEARCH_TOKEN_MAX_AGE="600",
@@ -81,6 +82,7 @@ def test_every_setting_comes_from_the_environment(environment, tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'altrove.sqlite3'}" and (tmp_path / "altrove.sqlite3").exists()
     assert settings.smtp_url.startswith("smtp+starttls://") and settings.mail_sender == "Supporto <supporto@example.it>"
     assert settings.department_addresses["helpdesk"] == "noc@example.it" and settings.mail_max_permanent_failures == 3
+    assert settings.mail_retention_days == 7
     assert settings.index_dir == tmp_path / "kb-index" and settings.site_url == "https://kb.example.it/"
     assert (settings.ticket_id_prefix, settings.token_max_age, settings.trusted_proxies) == ("RUB", 600, 1)
     assert settings.rate_limits == {"RATELIMIT_SEARCH": "5/minute", "RATELIMIT_API": "50/minute", "RATELIMIT_SUBMIT": "1/minute"}
@@ -165,3 +167,4 @@ def test_the_deploy_environment_example_is_a_valid_configuration(tmp_path):
     settings = load_settings(config_from_environment(values), tmp_path)
     assert settings.rate_limits["RATELIMIT_SEARCH"] == "30 per minute;300 per hour"
     assert settings.mail_max_permanent_failures == 5 and settings.trusted_proxies == 1
+    assert settings.mail_retention_days == 30
