@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import re
+import shlex
 import time
 
 import pytest
@@ -22,7 +23,7 @@ from intake.store import Upload, blob_path, store_blob
 from kb_build.cli import cli
 
 from .conftest import customer_app, intake_test_config
-from .helpers import stored
+from .helpers import ROOT, stored
 from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 from .postgres import fresh_schema
@@ -244,6 +245,21 @@ def post_form(client, attachment: bytes):
     data = valid_data(DEFINITIONS["email"], oggetto="La casella info@rossi.it non riceve più nulla da stamattina") | {"token": client.search_token("email")}
     data["allegati"] = [(io.BytesIO(attachment), "documento.pdf")]
     return client.post("/modulo/email", data=data, content_type="multipart/form-data")
+
+
+def test_the_daily_unit_runs_the_command_as_written(database_url, failed_submission, tmp_path):
+    service = (ROOT / "deploy" / "kb-prune-attachments.service").read_text(encoding="utf-8")
+    timer = (ROOT / "deploy" / "kb-prune-attachments.timer").read_text(encoding="utf-8")
+    assert re.search(r"^OnCalendar=daily$", timer, re.M) and re.search(r"^Type=oneshot$", service, re.M)
+    [command] = re.findall(r"^ExecStart=(.*)$", service, re.M)
+    program, name, *options = shlex.split(command)
+    assert (program, name) == ("/srv/kb/app/.venv/bin/kb", "prune-attachments")
+    kept, orphan = failed_submission
+    age(orphan, 25)
+
+    result = prune(database_url, tmp_path, *options)
+    assert result.exit_code == 0, result.output
+    assert not orphan.exists() and kept.exists()
 
 
 # --- what an operator gets wrong -------------------------------------------------------------
