@@ -4,7 +4,8 @@
 the e-mails marked failed (``--list-failed``), requeues them (``--retry-failed``) or dismisses
 those that can never be delivered (``--dismiss ID --reason TEXT``, ``--list-dismissed``);
 each delivering run also drops the message bytes past ``MAIL_RETENTION_DAYS``;
-``kb report`` prints the writers' analytics. Both read the same settings as the app:
+``kb report`` prints the writers' analytics; ``kb prune-attachments`` removes the attachment
+files that failed submissions left on disk. They read the same settings as the app:
 ``DATABASE_URL``, ``SMTP_URL`` and the instance folder (``KB_INSTANCE_PATH``, default
 ``instance``), as options or environment variables.
 """
@@ -310,3 +311,117 @@ def report(instance_path, database_url, start, end, top, as_json):
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_report(result))
+
+
+def _grace_hours(_ctx, _param, value) -> int:
+    from .attachment_prune import DEFAULT_GRACE_HOURS, MIN_GRACE_HOURS
+
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < MIN_GRACE_HOURS:
+        raise click.BadParameter(
+            f"expected a whole number of hours, at least {MIN_GRACE_HOURS}, but received: {value!r} "
+            f"(the default, {DEFAULT_GRACE_HOURS}, leaves a day to any request still storing its ticket)"
+        )
+    return int(text)
+
+
+@click.command("prune-attachments")
+@instance_option
+@database_option
+@click.option(
+    "--grace-hours",
+    default="24",
+    show_default=True,
+    callback=_grace_hours,
+    metavar="HOURS",
+    help="Remove only files last written or reused at least this many hours ago (at least 1).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def prune_attachments(instance_path, database_url, grace_hours, dry_run):
+    """Remove attachment files that no ticket references, once older than --grace-hours.
+
+    A submission whose database transaction failed leaves its files in
+    <instance>/attachments; so does a file upload interrupted while writing (.tmp-*).
+    Run this daily on every intake instance, with the intake's environment.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .attachment_prune import PruneRefused
+    from .attachment_prune import prune_attachments as prune
+
+    database = _open_existing_database(database_url, instance_path)
+    attachments_dir = instance_path / "attachments"
+    try:
+        result = prune(database, attachments_dir, dt.timedelta(hours=grace_hours), dry_run=dry_run)
+    except PruneRefused as exc:
+        raise click.ClickException(
+            f"{exc}: nothing was removed. Check that DATABASE_URL is the intake's database "
+            f"(as in /etc/kb/intake.env) and that {attachments_dir} is its attachments folder "
+            "(--instance or KB_INSTANCE_PATH)."
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"cannot read the tickets from the database ({type(exc).__name__}): nothing was removed; "
+            "run again once the database answers (DATABASE_URL)"
+        ) from exc
+    finally:
+        database.dispose()
+    _print_pruned(result, attachments_dir, grace_hours)
+    if result.problems:
+        click.echo(
+            f"{len(result.problems)} file(s) could not be removed:\n  "
+            + "\n  ".join(result.problems)
+            + "\nrun the command as the user the intake runs as (the owner of the attachments folder)",
+            err=True,
+        )
+        click.get_current_context().exit(1)
+
+
+def _open_existing_database(database_url: str | None, instance_path: Path):
+    """The intake's database, never a new one: an empty database would make every file an orphan."""
+    from sqlalchemy.engine import make_url
+
+    from .db import Database, normalize_database_url
+
+    url = database_url or default_database_url(instance_path)
+    try:
+        parsed = make_url(normalize_database_url(url))
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database).is_file():
+            problem = (
+                f"DATABASE_URL names the SQLite file {parsed.database}, which does not exist"
+                if database_url
+                else f"DATABASE_URL is not set, and the default SQLite file {parsed.database} does not exist"
+            )
+            raise ConfigError(
+                f"{problem}: nothing was removed; set DATABASE_URL as the intake has it "
+                "(e.g. from /etc/kb/intake.env), or --instance to its instance folder"
+            )
+        return Database(url)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_pruned(result, attachments_dir: Path, grace_hours: int) -> None:
+    removed = "would remove" if result.dry_run else "removed"
+    for f in [*result.orphans, *result.temporaries]:
+        click.echo(f"{removed} {f.path} ({f.size:,} bytes, last used {f.modified:%Y-%m-%d %H:%M} UTC)")
+    if result.restored:
+        click.echo(f"put back {result.restored} file(s) an interrupted run had set aside")
+    click.echo(
+        f"{removed} {len(result.orphans)} attachment file(s) no ticket references "
+        f"({_size(result.orphan_bytes)}) and {len(result.temporaries)} unfinished upload(s) "
+        f"({_size(result.temporary_bytes)}), all older than {grace_hours} hours, from {attachments_dir}"
+    )
+    if result.kept_in_use:
+        click.echo(f"kept {result.kept_in_use} file(s) a submission reused while this ran")
+    if result.dry_run:
+        click.echo("dry run: nothing was removed")
+
+
+def _size(count: int) -> str:
+    """``1,234,567 bytes, 1.2 MB``: exact for checking, rounded for reading."""
+    exact = f"{count:,} bytes"
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= factor:
+            return f"{exact}, {count / factor:.1f} {unit}"
+    return exact

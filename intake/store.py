@@ -4,6 +4,12 @@ The attachment bytes are written first, to ``<instance>/attachments/ab/abcdef...
 SHA-256, so the same file is stored once; never under a web root). Then one database
 transaction inserts the ticket, its attachment rows, the department and customer e-mails
 (outbox) and the "ticket" event: a failure anywhere stores none of them.
+
+A failed transaction leaves its files on disk: deleting them at once is not safe, because a
+concurrent request may be about to reference an identical file it found already there.
+``kb prune-attachments`` (:mod:`intake.attachment_prune`) removes them once no ticket
+references them and they are older than a grace period; :func:`store_blob` refreshes the
+modification time of a file it reuses, so a file an in-flight request needs is never that old.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from .settings import DEFAULT_PREFIX
 from .ticket_ids import new_ticket_id
 
 MAX_ID_ATTEMPTS = 10  # 10^8 IDs: even one collision is rare; ten in a row means a bug
+TMP_PREFIX = ".tmp-"  # a file being written by store_blob (left behind if the process dies)
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,20 @@ def blob_path(attachments_dir: Path, sha256: str) -> Path:
 
 
 def store_blob(attachments_dir: Path, data: bytes) -> str:
-    """Write ``data`` under its SHA-256 (once: an identical file is already there) and return the hash."""
+    """Write ``data`` under its SHA-256 (once: an identical file is already there) and return the hash.
+
+    An identical file already on disk is reused, and its modification time set to now: it
+    may be an orphan of a failed submission, which ``kb prune-attachments`` removes once it
+    is older than the grace period. Refreshed here, before the ticket referencing it is
+    committed, it is never that old while this request is in flight. If the pruner took it
+    away meanwhile, ``os.utime`` fails and the file is written again.
+    """
     digest = hashlib.sha256(data).hexdigest()
     target = blob_path(attachments_dir, digest)
-    if target.is_file() and target.stat().st_size == len(data):
+    if _reuse(target, len(data)):
         return digest
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -95,6 +109,17 @@ def store_blob(attachments_dir: Path, data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest
+
+
+def _reuse(target: Path, size: int) -> bool:
+    """True if ``target`` holds the file already (same size: same hash) and its age is now reset."""
+    try:
+        if target.stat().st_size != size:
+            return False  # not this file (a damaged copy): write it again
+        os.utime(target)  # "in use now": see store_blob and intake.attachment_prune
+    except OSError:  # gone (pruned meanwhile), or not ours to touch: a fresh copy is as good
+        return False
+    return True
 
 
 def create_ticket(

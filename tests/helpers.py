@@ -89,6 +89,15 @@ def assert_accessible(page) -> None:
 PHONE = {"width": 375, "height": 812}  # a phone's viewport
 
 
+def send_buttons_shown(page) -> tuple[int, int]:
+    """How many "Invia la richiesta" buttons the customer sees on the current page, and how
+    many a screen reader announces. A form has one of each: its hidden default button
+    (intake/templates/forms/form.html) is neither seen nor announced."""
+    seen = page.locator("button:visible", has_text="Invia la richiesta").count()
+    announced = page.get_by_role("button", name="Invia la richiesta").count()
+    return seen, announced
+
+
 def assert_fits_a_phone(page) -> None:
     """The page scrolls only vertically: nothing wider than the window."""
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")

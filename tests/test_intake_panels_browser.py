@@ -1,5 +1,6 @@
 """The rule panels in a real browser (Debian's Chromium via Playwright) against a real WSGI server:
-live updates with the script, the "Calcola" button without it, accessibility of both."""
+live updates with the script, the "Calcola" button without it, accessibility of both, and
+Enter in a text box, which sends the form with or without the script."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from intake.rules import check_plan, format_date
 from intake.validators import today
 
-from .helpers import PHONE, assert_accessible, assert_fits_a_phone, form_url
+from .helpers import PHONE, assert_accessible, assert_fits_a_phone, form_url, send_buttons_shown
 
 
 def total(page) -> str:
@@ -148,3 +149,73 @@ def test_an_ineligible_plan_is_refused_live_with_the_reason(page, live_intake, p
     assert_accessible(page)
     page.locator("#piano_richiesto-field").get_by_label("Assistenza basic").check()
     error.wait_for(state="detached")
+
+
+def fill_the_estimate(page) -> None:
+    """The answers the panel reads, and one text field with its own answer."""
+    page.get_by_label("Server virtuale (CronusVPS)").check()
+    page.get_by_label("In fascia ordinaria").check()
+    page.get_by_label("Normale: presa in carico entro 8 ore").check()
+    page.get_by_label("Sistemista junior").check()
+    page.fill("#durata_minuti", "31")
+    page.fill("#server", "srv1.example.it")
+
+
+def assert_sent_with_errors(page) -> None:
+    """The form was sent, not previewed: the server's validation answered."""
+    assert page.url.split("?")[0].endswith("/modulo/extracontrattuale")
+    assert "La richiesta non è ancora stata inviata" not in page.locator("#stima_costi-live").inner_text()
+    assert "problemi da correggere" in page.locator("#error-summary").inner_text()
+    assert "Compila il campo «Nome e cognome»." in page.locator("#error-summary").inner_text()
+    assert page.input_value("#server") == "srv1.example.it"  # nothing typed is lost
+
+
+def fill_the_rest(page) -> None:
+    page.fill("#oggetto", "Aggiornamento PHP 8.3 su srv1.example.it")
+    page.fill("#descrizione", "Aggiornamento di PHP alla versione 8.3 con il minimo fermo possibile.")
+    page.get_by_label("Normale", exact=True).check()
+    page.fill("#email", "mario.rossi@example.it")
+    page.fill("#nome", "Mario Rossi")
+
+
+def test_enter_without_javascript_sends_the_form_not_the_preview(browser, live_intake):
+    """Enter in a text box sends the form as "Invia la richiesta" does, though a panel's
+    "Calcola" button comes first in the page; clicking "Calcola" still shows the preview."""
+    context = browser.new_context(locale="it-IT", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(form_url(live_intake, "extracontrattuale"))
+    assert page.get_by_role("button", name="Calcola la stima").is_visible()
+    assert send_buttons_shown(page) == (1, 1)
+    fill_the_estimate(page)
+    page.press("#server", "Enter")
+    page.wait_for_load_state()
+    assert_sent_with_errors(page)
+    assert send_buttons_shown(page) == (1, 1)
+
+    page.get_by_role("button", name="Calcola la stima").click()
+    page.wait_for_load_state()
+    assert "La richiesta non è ancora stata inviata" in page.locator("#stima_costi-live").inner_text()
+    assert total(page) == "€ 54,00 + IVA"
+    assert page.locator("#error-summary").count() == 0
+
+    fill_the_rest(page)
+    page.press("#nome", "Enter")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Richiesta inviata"
+    assert "€ 54,00 + IVA" in page.locator(".summary").inner_text()
+    context.close()
+
+
+def test_enter_with_javascript_sends_the_form(page, live_intake):
+    page.goto(form_url(live_intake, "extracontrattuale"))
+    assert send_buttons_shown(page) == (1, 1)
+    fill_the_estimate(page)
+    page.wait_for_function("() => document.querySelector('#stima_costi-live .panel-strong dd')?.textContent === '€ 54,00 + IVA'")
+    page.press("#server", "Enter")
+    page.wait_for_load_state()
+    assert_sent_with_errors(page)
+
+    fill_the_rest(page)
+    page.press("#durata_minuti", "Enter")  # a field the panel reads
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Richiesta inviata"
