@@ -293,6 +293,21 @@ def stored(app) -> dict[str, int]:
 NOTHING = {"tickets": 0, "attachments": 0, "outbox": 0, "ticket events": 0}  # stored() of a refused form
 
 
+def refuse_commits(database) -> None:
+    """From now on every ticket's transaction fails in the database itself (SQLite or PostgreSQL),
+    at its last insert (the analytics event): "disk full"."""
+    with database.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql("CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
 def wait_for(condition, timeout: float = 15.0) -> None:
     """Return once ``condition()`` is true (polled every 50 ms); fail after ``timeout`` seconds.
     For what a background thread or process does later (the outbox sender, a server)."""

@@ -23,7 +23,7 @@ from intake.store import Upload, blob_path, store_blob
 from kb_build.cli import cli
 
 from .conftest import customer_app, intake_test_config
-from .helpers import ROOT, stored
+from .helpers import ROOT, refuse_commits, stored
 from .intake_data import DEFINITIONS, valid_data
 from .mailserver import free_port
 from .postgres import fresh_schema
@@ -32,20 +32,6 @@ from .samples import pdf_bytes
 HOUR = 3600
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the file of the ticket that was stored
 PDF = pdf_bytes("Contratto firmato")  # the file of the submission whose commit failed
-
-
-def refuse_commits(database) -> None:
-    """From now on every ticket's transaction fails in the database itself, at its last insert."""
-    with database.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
-            )
-            conn.exec_driver_sql("CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()")
 
 
 def accept_commits(database) -> None:

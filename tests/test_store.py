@@ -15,6 +15,8 @@ from intake.db import Attachment, Event, OutboxMessage, Ticket
 from intake.gate import TokenUsed
 from intake.store import TicketIdExhausted, Upload
 
+from .helpers import refuse_commits
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -80,17 +82,7 @@ def test_reused_token_stores_nothing_more(intake_db, store_ticket):
 
 
 def test_a_failure_inside_the_transaction_stores_nothing_partial(intake_db, store_ticket):
-    # The last insert of the transaction (the analytics event) fails in the database itself.
-    with intake_db.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
-            )
-            conn.exec_driver_sql("CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()")
+    refuse_commits(intake_db)  # the transaction's last insert (the analytics event) fails in the database
     with pytest.raises(Exception, match="disk full"):
         store_ticket(attachments=[Upload("errore.png", "image/png", PNG)])
     assert counts(intake_db) == {"tickets": 0, "attachments": 0, "outbox": 0, "events": 0}
