@@ -234,20 +234,26 @@ def _warn_failed(count: int, max_permanent_failures: int) -> None:
 def _list_failed(database) -> None:
     from .outbox import failed_messages
 
+    def failed_at(m):
+        return f"failed {m.failed_at:%Y-%m-%d %H:%M} UTC after {m.attempts} attempt(s)"
+
+    if _list_messages(database, failed_messages, "failed", failed_at):
+        click.echo("once the cause is fixed, requeue and deliver them: kb send-mail --retry-failed")
+        click.echo("one that can never be delivered (e.g. a mistyped address): kb send-mail --dismiss ID --reason TEXT")
+
+
+def _list_messages(database, query, state: str, when) -> bool:
+    """Print the outbox messages ``query(session)`` returns, oldest first, one entry each: ID,
+    ticket, kind, recipient, ``when(message)`` and the server's last answer."""
     with database.session() as session:
-        messages = failed_messages(session)
+        messages = query(session)
     if not messages:
-        click.echo("no failed e-mails")
-        return
-    click.echo(f"{len(messages)} failed e-mail(s), oldest first:")
+        click.echo(f"no {state} e-mails")
+        return False
+    click.echo(f"{len(messages)} {state} e-mail(s), oldest first:")
     for m in messages:
-        click.echo(
-            f"outbox #{m.id}  {m.ticket_id}  {m.kind} e-mail to {m.recipient}  "
-            f"failed {m.failed_at:%Y-%m-%d %H:%M} UTC after {m.attempts} attempt(s)\n"
-            f"  last answer: {m.last_error}"
-        )
-    click.echo("once the cause is fixed, requeue and deliver them: kb send-mail --retry-failed")
-    click.echo("one that can never be delivered (e.g. a mistyped address): kb send-mail --dismiss ID --reason TEXT")
+        click.echo(f"outbox #{m.id}  {m.ticket_id}  {m.kind} e-mail to {m.recipient}  {when(m)}\n  last answer: {m.last_error}")
+    return True
 
 
 def _dismiss(database, ids: list[int], reason: str) -> None:
@@ -269,18 +275,7 @@ def _dismiss(database, ids: list[int], reason: str) -> None:
 def _list_dismissed(database) -> None:
     from .outbox import dismissed_messages
 
-    with database.session() as session:
-        messages = dismissed_messages(session)
-    if not messages:
-        click.echo("no dismissed e-mails")
-        return
-    click.echo(f"{len(messages)} dismissed e-mail(s), oldest first:")
-    for m in messages:
-        click.echo(
-            f"outbox #{m.id}  {m.ticket_id}  {m.kind} e-mail to {m.recipient}  "
-            f"dismissed {m.dismissed_at:%Y-%m-%d %H:%M} UTC: {m.dismiss_reason}\n"
-            f"  last answer: {m.last_error}"
-        )
+    _list_messages(database, dismissed_messages, "dismissed", lambda m: f"dismissed {m.dismissed_at:%Y-%m-%d %H:%M} UTC: {m.dismiss_reason}")
 
 
 @click.command("report")
