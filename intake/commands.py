@@ -21,7 +21,14 @@ from pathlib import Path
 
 import click
 
-from .settings import DEFAULT_MAIL_RETENTION_DAYS, DEFAULT_MAX_PERMANENT_FAILURES, ConfigError, default_database_url
+from .settings import (
+    DEFAULT_MAIL_RETENTION_DAYS,
+    DEFAULT_MAX_PERMANENT_FAILURES,
+    ConfigError,
+    default_database_url,
+    validate_mail_retention_days,
+    validate_max_permanent_failures,
+)
 
 instance_option = click.option(
     "--instance",
@@ -50,22 +57,17 @@ def _open_database(database_url: str | None, instance_path: Path):
     return database
 
 
-def _max_permanent_failures(_ctx, _param, value) -> int:
-    from .settings import validate_max_permanent_failures
+def _checked_by(validate):
+    """A click callback checking an option's value with the app's own validator (from
+    ``intake.settings``): the same rule and message as when the app starts."""
 
-    try:
-        return validate_max_permanent_failures(value)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from exc
+    def callback(_ctx, _param, value):
+        try:
+            return validate(value)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc)) from exc
 
-
-def _retention_days(_ctx, _param, value) -> int:
-    from .settings import validate_mail_retention_days
-
-    try:
-        return validate_mail_retention_days(value)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from exc
+    return callback
 
 
 def _outbox_ids(_ctx, _param, values) -> list[int]:
@@ -110,7 +112,7 @@ class RefusedError(click.ClickException):
     envvar="MAIL_MAX_PERMANENT_FAILURES",
     default=str(DEFAULT_MAX_PERMANENT_FAILURES),
     show_default=True,
-    callback=_max_permanent_failures,
+    callback=_checked_by(validate_max_permanent_failures),
     metavar="N",
     help="Permanent refusals (SMTP 5xx) in a row after which an e-mail is marked failed (env MAIL_MAX_PERMANENT_FAILURES).",
 )
@@ -119,7 +121,7 @@ class RefusedError(click.ClickException):
     envvar="MAIL_RETENTION_DAYS",
     default=str(DEFAULT_MAIL_RETENTION_DAYS),
     show_default=True,
-    callback=_retention_days,
+    callback=_checked_by(validate_mail_retention_days),
     metavar="DAYS",
     help="Drop the message (text, attachments) of e-mails sent or dismissed more than DAYS ago, keeping their rows; "
     "each run, hourly with --loop (env MAIL_RETENTION_DAYS).",
