@@ -25,7 +25,9 @@ from .settings import (
     DEFAULT_MAIL_RETENTION_DAYS,
     DEFAULT_MAX_PERMANENT_FAILURES,
     ConfigError,
+    attachments_folder,
     default_database_url,
+    mail_folder,
     validate_mail_retention_days,
     validate_max_permanent_failures,
 )
@@ -166,7 +168,7 @@ def send_mail(
             database.dispose()
         return
     try:
-        transport = transport_from_url(smtp_url, instance_path / "mail")
+        transport = transport_from_url(smtp_url, mail_folder(instance_path))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     database = _open_database(database_url, instance_path)
@@ -347,7 +349,7 @@ def prune_attachments(instance_path, database_url, grace_hours, dry_run):
     from .attachment_prune import prune_attachments as prune
 
     database = _open_existing_database(database_url, instance_path)
-    attachments_dir = instance_path / "attachments"
+    attachments_dir = attachments_folder(instance_path)
     try:
         result = prune(database, attachments_dir, dt.timedelta(hours=grace_hours), dry_run=dry_run)
     except PruneRefused as exc:

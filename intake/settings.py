@@ -138,17 +138,25 @@ class BackendSettings:
 
     @property
     def attachments_dir(self) -> Path:
-        """Uploaded files, by content hash; inside the instance folder, never under a web root."""
-        return self.instance_path / "attachments"
+        return attachments_folder(self.instance_path)
 
     @property
     def mail_dir(self) -> Path:
-        """Where the embedded default delivers mail as ``.eml`` files when ``SMTP_URL`` is unset."""
-        return self.instance_path / "mail"
+        return mail_folder(self.instance_path)
 
 
 def default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{(Path(instance_path) / 'intake.sqlite3').resolve()}"
+
+
+def attachments_folder(instance_path: Path) -> Path:
+    """Uploaded files, by content hash; inside the instance folder, never under a web root."""
+    return Path(instance_path) / "attachments"
+
+
+def mail_folder(instance_path: Path) -> Path:
+    """Where the embedded default delivers mail as ``.eml`` files when ``SMTP_URL`` is unset."""
+    return Path(instance_path) / "mail"
 
 
 def load_settings(config: Mapping[str, Any], instance_path: str | Path) -> BackendSettings:
